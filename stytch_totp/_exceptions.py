@@ -1,0 +1,202 @@
+"""The errors raised by stytch-totp.
+
+Every error the SDK raises is a :class:`StytchError`, so one ``except StytchError`` catches them all.
+The tree::
+
+    StytchError                       root of everything below
+    ├── InvalidParamsError            bad input, raised before any request is sent (also a ValueError)
+    ├── APIConnectionError            no usable HTTP response: refused, reset, dropped, TLS failure
+    │   ├── APITimeoutError           the attempt ran out of time (connect or total)
+    │   └── ClientClosedError         the Client was closed before or during the call
+    ├── UnexpectedResponseError       a 2xx response that is not JSON, too large, or not the documented shape
+    └── APIStatusError                Stytch answered with an error status (carries the error envelope)
+        ├── BadRequestError           400
+        ├── AuthenticationError       401 (bad project credentials, wrong TOTP or recovery code)
+        ├── PermissionDeniedError     403
+        ├── NotFoundError             404
+        ├── ConflictError             409
+        ├── RateLimitError            429 (``too_many_requests``, ``user_lock_limit_reached``)
+        └── InternalServerError       5xx
+
+:class:`APIStatusError` exposes Stytch's error envelope: ``status_code``, ``request_id``,
+``error_type`` (e.g. ``"unable_to_authenticate_totp"``), ``error_message``, ``error_url`` and
+``error_details``. OAuth-style envelopes (``error``, ``error_description``, ``error_uri``) are read
+into the same attributes. An error body that is not JSON still gives the subclass of its status.
+
+No message or attribute of these errors holds a secret (project secret, TOTP secret, QR code,
+recovery codes, session tokens or JWTs, codes sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidParamsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StytchError",
+    "UnexpectedResponseError",
+]
+
+
+class StytchError(Exception):
+    """Root of every error raised by stytch-totp."""
+
+
+class InvalidParamsError(StytchError, ValueError):
+    """A parameter is invalid; nothing was sent.
+
+    ``field`` names the offending parameter (``"totp_code"``, ``"session_custom_claims"``...).
+    The message never repeats the value of a secret parameter.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class APIConnectionError(StytchError):
+    """The call got no usable HTTP response (connection refused, reset, dropped mid-response...).
+
+    ``operation`` is the call that failed (e.g. ``"totps.create"``) and ``attempts`` how many
+    attempts were made. The underlying aiohttp or OS error is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, operation: str = "", attempts: int = 1) -> None:
+        self.operation = operation
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """The attempt did not finish within the configured timeout."""
+
+
+class ClientClosedError(APIConnectionError):
+    """The :class:`~stytch_totp.Client` was closed before or while this call ran."""
+
+
+class UnexpectedResponseError(StytchError):
+    """A 2xx response that the SDK cannot turn into the documented model.
+
+    ``path`` says where the body went wrong (``"$.user.emails[0].email_id"``), or is ``None`` when
+    the body as a whole was unusable (not JSON, not an object, too large).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        operation: str,
+        status_code: int,
+        request_id: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.operation = operation
+        self.status_code = status_code
+        self.request_id = request_id
+        self.path = path
+        where = f" at {path}" if path else ""
+        rid = f", request_id={request_id}" if request_id else ""
+        super().__init__(
+            f"unexpected response to {operation} (HTTP {status_code}{rid}){where}: {reason}"
+        )
+
+
+class APIStatusError(StytchError):
+    """Stytch (or something in front of it) answered with a non-2xx status.
+
+    Attributes mirror Stytch's error envelope; those the body did not carry are ``None``
+    (``error_details`` is then an empty mapping).
+    """
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        error_type: str | None = None,
+        error_message: str | None = None,
+        error_url: str | None = None,
+        error_details: Mapping[str, Any] | None = None,
+        operation: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.request_id = request_id
+        self.error_type = error_type
+        self.error_message = error_message
+        self.error_url = error_url
+        self.error_details: Mapping[str, Any] = error_details or {}
+        self.operation = operation
+        #: Seconds the server asked us to wait (``Retry-After``), when it said so.
+        self.retry_after = retry_after
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        kind = self.error_type or "http_error"
+        text = self.error_message or "no error message in the response"
+        parts = [f"HTTP {self.status_code} {kind}: {text}"]
+        if self.operation:
+            parts.append(f"operation={self.operation}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " | ".join(parts)
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the request was invalid (e.g. ``active_totp_exists``, ``invalid_user_id``)."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: bad project credentials, or a TOTP / recovery code that did not authenticate."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the project may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: no such user, TOTP or route."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the current state."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: rate limited (``too_many_requests``) or user locked (``user_lock_limit_reached``)."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx: Stytch (or a proxy in front of it) failed."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The :class:`APIStatusError` subclass that stands for ``status_code``."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status_code, APIStatusError)

@@ -1,0 +1,100 @@
+"""The thin I/O adapter: send one POST with aiohttp, return status, headers and body.
+
+It knows nothing of Stytch. Its one judgment is how far a failed attempt got, expressed as a
+:class:`~stytch_totp._retry.Safety`, because only the transport can tell "the connection could not
+be made" from "the request went out and then the connection died".
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from ._exceptions import APIConnectionError, APITimeoutError
+from ._retry import Safety
+
+__all__ = ["RawResponse", "TransportFailure", "post"]
+
+
+@attrs.frozen
+class RawResponse:
+    """What came back: ``body`` is ``None`` when it exceeded the size limit and was not read."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes | None
+
+
+class TransportFailure(Exception):
+    """An attempt that produced no response: the public ``error`` plus how far it got."""
+
+    def __init__(self, error: APIConnectionError, safety: Safety) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.safety = safety
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    length = response.content_length
+    if length is not None:
+        return await response.read() if length <= limit else None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: URL,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: aiohttp.ClientTimeout,
+    max_response_bytes: int,
+    operation: str,
+) -> RawResponse:
+    """POST ``body`` to ``url``; never follows redirects, so credentials stay with this host."""
+    try:
+        async with session.post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        ) as response:
+            content = await _read_capped(response, max_response_bytes)
+            return RawResponse(response.status, response.headers, content)
+    except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
+        error = APIConnectionError(
+            f"TLS failure talking to {url.host}: {type(exc).__name__}", operation=operation
+        )
+        raise TransportFailure(error, Safety.FINAL) from exc
+    except aiohttp.ConnectionTimeoutError as exc:
+        error = APITimeoutError(f"timed out connecting to {url.host}", operation=operation)
+        raise TransportFailure(error, Safety.NOT_ACTED) from exc
+    except aiohttp.ClientConnectorError as exc:
+        error = APIConnectionError(
+            f"could not connect to {url.host}:{url.port} ({type(exc.os_error).__name__})",
+            operation=operation,
+        )
+        raise TransportFailure(error, Safety.NOT_ACTED) from exc
+    except TimeoutError as exc:
+        # A total or read timeout: the request may already be on the server.
+        error = APITimeoutError(
+            f"timed out waiting for {url.host} (the request may have been processed)",
+            operation=operation,
+        )
+        raise TransportFailure(error, Safety.MAYBE_ACTED) from exc
+    except aiohttp.ClientError as exc:
+        error = APIConnectionError(
+            f"connection to {url.host} failed mid-request: {type(exc).__name__}"
+            " (the request may have been processed)",
+            operation=operation,
+        )
+        raise TransportFailure(error, Safety.MAYBE_ACTED) from exc

@@ -1,0 +1,1 @@
+"""Testing tools: a local, stateful Stytch TOTP emulator and a pytest plugin."""

@@ -234,9 +234,11 @@ class Client:
             # Let the connections' transports finish closing, so no ResourceWarning follows.
             await asyncio.sleep(0)
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def _get_session(self, operation: str) -> aiohttp.ClientSession:
         if self._closed:
-            raise ClientClosedError("the Client is closed")
+            raise ClientClosedError(
+                "the Client is closed", operation=operation, may_have_been_processed=False
+            )
         loop = asyncio.get_running_loop()
         if self._session is None:
             connector = aiohttp.TCPConnector(
@@ -275,10 +277,11 @@ class Client:
         url = self._url(operation)
         retries_done = 0
         while True:
+            session = self._get_session(operation.name)
             started = time.monotonic()
             try:
                 raw = await post(
-                    self._get_session(),
+                    session,
                     url,
                     body,
                     self._headers,

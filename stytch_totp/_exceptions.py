@@ -71,12 +71,23 @@ class APIConnectionError(StytchError):
     """The call got no usable HTTP response (connection refused, reset, dropped mid-response...).
 
     ``operation`` is the call that failed (e.g. ``"totps.create"``) and ``attempts`` how many
-    attempts were made. The underlying aiohttp or OS error is chained as ``__cause__``.
+    attempts were made. ``may_have_been_processed`` is ``False`` when the request surely never
+    reached Stytch (the connection could not be made), ``True`` when it may have been acted on
+    (e.g. a timeout after it was sent): a TOTP code or recovery code sent then may be spent.
+    The underlying aiohttp or OS error is chained as ``__cause__``.
     """
 
-    def __init__(self, message: str, *, operation: str = "", attempts: int = 1) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        attempts: int = 1,
+        may_have_been_processed: bool = True,
+    ) -> None:
         self.operation = operation
         self.attempts = attempts
+        self.may_have_been_processed = may_have_been_processed
         super().__init__(message)
 
 

@@ -72,16 +72,23 @@ async def post(
             return RawResponse(response.status, response.headers, content)
     except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
         error = APIConnectionError(
-            f"TLS failure talking to {url.host}: {type(exc).__name__}", operation=operation
+            f"TLS failure talking to {url.host}: {type(exc).__name__}",
+            operation=operation,
+            may_have_been_processed=False,
         )
         raise TransportFailure(error, Safety.FINAL) from exc
     except aiohttp.ConnectionTimeoutError as exc:
-        error = APITimeoutError(f"timed out connecting to {url.host}", operation=operation)
+        error = APITimeoutError(
+            f"timed out connecting to {url.host}",
+            operation=operation,
+            may_have_been_processed=False,
+        )
         raise TransportFailure(error, Safety.NOT_ACTED) from exc
     except aiohttp.ClientConnectorError as exc:
         error = APIConnectionError(
             f"could not connect to {url.host}:{url.port} ({type(exc.os_error).__name__})",
             operation=operation,
+            may_have_been_processed=False,
         )
         raise TransportFailure(error, Safety.NOT_ACTED) from exc
     except TimeoutError as exc:

@@ -337,7 +337,7 @@ class Client:
                 _describe(error),
                 request_id,
             )
-            await asyncio.sleep(delay)
+            await _sleep(delay)
 
     @staticmethod
     def _log_response(operation: Operation[Any, Any], raw: RawResponse, started: float) -> None:
@@ -348,6 +348,10 @@ class Client:
                 raw.status,
                 (time.monotonic() - started) * 1000,
             )
+
+
+# The retry loop's only clock: tests replace it to observe delays without waiting for them.
+_sleep = asyncio.sleep
 
 
 def _describe(error: APIStatusError | APIConnectionError) -> str:

@@ -38,6 +38,14 @@ class TransportFailure(Exception):
         self.error = error
         self.safety = safety
 
+    @classmethod
+    def wrap(
+        cls, error: APIConnectionError, safety: Safety, cause: BaseException
+    ) -> TransportFailure:
+        """The failure for ``cause``; the public ``error`` keeps ``cause`` as its ``__cause__``."""
+        error.__cause__ = cause
+        return cls(error, safety)
+
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
     length = response.content_length
@@ -76,32 +84,32 @@ async def post(
             operation=operation,
             may_have_been_processed=False,
         )
-        raise TransportFailure(error, Safety.FINAL) from exc
+        raise TransportFailure.wrap(error, Safety.FINAL, exc) from exc
     except aiohttp.ConnectionTimeoutError as exc:
         error = APITimeoutError(
             f"timed out connecting to {url.host}",
             operation=operation,
             may_have_been_processed=False,
         )
-        raise TransportFailure(error, Safety.NOT_ACTED) from exc
+        raise TransportFailure.wrap(error, Safety.NOT_ACTED, exc) from exc
     except aiohttp.ClientConnectorError as exc:
         error = APIConnectionError(
             f"could not connect to {url.host}:{url.port} ({type(exc.os_error).__name__})",
             operation=operation,
             may_have_been_processed=False,
         )
-        raise TransportFailure(error, Safety.NOT_ACTED) from exc
+        raise TransportFailure.wrap(error, Safety.NOT_ACTED, exc) from exc
     except TimeoutError as exc:
         # A total or read timeout: the request may already be on the server.
         error = APITimeoutError(
             f"timed out waiting for {url.host} (the request may have been processed)",
             operation=operation,
         )
-        raise TransportFailure(error, Safety.MAYBE_ACTED) from exc
+        raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from exc
     except aiohttp.ClientError as exc:
         error = APIConnectionError(
             f"connection to {url.host} failed mid-request: {type(exc).__name__}"
             " (the request may have been processed)",
             operation=operation,
         )
-        raise TransportFailure(error, Safety.MAYBE_ACTED) from exc
+        raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from exc

@@ -23,7 +23,7 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
             kwargs.setdefault("stream_writer", Mock(output_size=0))
             super().__init__(*args, **kwargs)
 
-    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[attr-defined]
 
 
 #: Stytch's published example bodies, made valid JSON (copied from shared/reference/examples).
@@ -49,15 +49,14 @@ async def serve() -> AsyncIterator[ServerFactory]:
     runners: list[web.AppRunner] = []
 
     async def start(app: web.Application) -> str:
-        runner = web.AppRunner(app, access_log=None)
+        # Handlers still stalled at teardown (timeout tests) are cancelled, not awaited.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         runners.append(runner)
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}/"
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}/"
 
     yield start
     for runner in reversed(runners):

@@ -6,7 +6,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -34,3 +34,13 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and the tests."""
     session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs (Sphinx) into docs/_build/html; any warning, or a broken reference, fails."""
+    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    # -E: read every page afresh, so a warning in an unchanged page is reported again.
+    # -n: nitpicky, every cross-reference must resolve. -W --keep-going: fail, listing them all.
+    strict = ["-E", "-n", "-W", "--keep-going"]
+    session.run("sphinx-build", *strict, "-b", "html", "docs", "docs/_build/html", *session.posargs)

@@ -13,7 +13,8 @@ Everything public is importable from here; the modules behind it are private.
 
 from __future__ import annotations
 
-from ._client import Client, Timeout
+from ._bulk import BulkEnrollment, BulkProgress, EnrollmentResult
+from ._client import Client
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -100,7 +101,9 @@ from ._models import (
 )
 from ._params import AuthenticateParams, CreateParams, RecoverParams, RecoveryCodesParams
 from ._retry import RetryPolicy
+from ._totp_codes import otpauth_uri, qr_code_png, totp_code
 from ._totps import TOTPs
+from ._types import Timeout
 from ._version import __version__
 
 __all__ = [
@@ -122,6 +125,8 @@ __all__ = [
     "BiometricFactor",
     "BiometricRegistration",
     "BitbucketOAuthFactor",
+    "BulkEnrollment",
+    "BulkProgress",
     "Client",
     "ClientClosedError",
     "CoinbaseOAuthFactor",
@@ -136,6 +141,7 @@ __all__ = [
     "Email",
     "EmailFactor",
     "EmbeddableMagicLinkFactor",
+    "EnrollmentResult",
     "FacebookOAuthFactor",
     "FigmaOAuthFactor",
     "GitLabOAuthFactor",
@@ -193,6 +199,9 @@ __all__ = [
     "WebAuthnRegistration",
     "YahooOAuthFactor",
     "__version__",
+    "otpauth_uri",
+    "qr_code_png",
+    "totp_code",
 ]
 
 # Public names show as ``stytch_totp.X`` in reprs, docs and tracebacks, not as private modules.

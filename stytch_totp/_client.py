@@ -28,15 +28,13 @@ from ._protocol import Operation, decode_error, decode_response, encode_request
 from ._retry import RetryPolicy, classify_status, next_delay, parse_retry_after
 from ._totps import TOTPs
 from ._transport import RawResponse, TransportFailure, post
+from ._types import Timeout
 
 __all__ = ["Client"]
 
 logger = logging.getLogger(_config.LOGGER_NAME)
 
 R = TypeVar("R")
-
-Timeout = float | aiohttp.ClientTimeout
-"""Seconds for the whole attempt, or a full ``aiohttp.ClientTimeout``."""
 
 
 def _resolve_timeout(timeout: Timeout | None) -> aiohttp.ClientTimeout:

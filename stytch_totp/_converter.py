@@ -19,9 +19,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar, get_args
 
+import attrs
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
-from cattrs.gen import make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from ._models import AuthenticationFactorDeliveryMethod, AuthenticationFactorType
 from ._params import AuthenticateParams, CreateParams, RecoverParams, RecoveryCodesParams
@@ -142,6 +143,24 @@ def _make_tuple_hook(
     return factory
 
 
+def _make_object_hook(
+    conv: cattrs.Converter,
+) -> Callable[[type[Any]], Callable[[Any, Any], Any]]:
+    """JSON objects only: otherwise a ``null`` or ``[]`` model is blamed on its first field."""
+
+    def factory(type_: type[Any]) -> Callable[[Any, Any], Any]:
+        structure_fields = make_dict_structure_fn(type_, conv)
+
+        def structure(value: Any, cls: Any) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {_json_type(value)}")
+            return structure_fields(value, cls)
+
+        return structure
+
+    return factory
+
+
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     """Build a converter with the SDK's JSON rules (see the module docstring)."""
     conv = cattrs.Converter(detailed_validation=detailed_validation)
@@ -156,6 +175,7 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     conv.register_structure_hook_factory(
         _is_homogeneous_tuple, _make_tuple_hook(conv, detailed_validation)
     )
+    conv.register_structure_hook_factory(attrs.has, _make_object_hook(conv))
     for params_type in PARAMS_TYPES:
         conv.register_unstructure_hook(
             params_type, make_dict_unstructure_fn(params_type, conv, _cattrs_omit_if_default=True)

@@ -53,6 +53,18 @@ __all__ = [
 class StytchError(Exception):
     """Root of every error raised by stytch-totp."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments, so ``cls(*self.args)`` (the default) cannot
+        # rebuild them: restore ``args`` and the attributes instead, for pickle and copy.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[StytchError], args: tuple[Any, ...], state: dict[str, Any]) -> StytchError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidParamsError(StytchError, ValueError):
     """A parameter is invalid; nothing was sent.
@@ -88,7 +100,7 @@ class APIConnectionError(StytchError):
         self.operation = operation
         self.attempts = attempts
         self.may_have_been_processed = may_have_been_processed
-        super().__init__(message)
+        super().__init__(f"{message} | operation={operation}" if operation else message)
 
 
 class APITimeoutError(APIConnectionError):

@@ -16,6 +16,8 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from . import _totp_codes
+
 __all__ = [
     "TOTP",
     "AmazonOAuthFactor",
@@ -707,6 +709,10 @@ class CreateResponse:
     user_id: str = attrs.field()
     """Id of the user."""
 
+    def qr_code_png(self) -> bytes:
+        """The QR code as PNG bytes (to save, or serve as ``image/png``)."""
+        return _totp_codes.qr_code_png(self.qr_code)
+
 
 @attrs.frozen
 class AuthenticateResponse:
@@ -772,6 +778,9 @@ class RecoverResponse:
 
 # Resolve the string annotations now, while this module's names are in scope: the package
 # re-labels these classes as ``stytch_totp.X``, where ``datetime`` etc. would not be found.
+# ``typing.get_type_hints`` looks names up in ``sys.modules[cls.__module__]`` too, so the class
+# annotations are replaced by the resolved types as well.
 for _model in list(globals().values()):
     if isinstance(_model, type) and attrs.has(_model):
         attrs.resolve_types(_model)
+        _model.__annotations__ = {field.name: field.type for field in attrs.fields(_model)}

@@ -7,6 +7,8 @@ field, before anything is sent. Optional fields left at ``None`` are omitted fro
 
 from __future__ import annotations
 
+import copy
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -83,6 +85,11 @@ def _custom_claims(_: Any, attribute: attrs.Attribute[Any], value: object) -> No
         encoded = orjson.dumps(dict(value))
     except TypeError as exc:
         raise InvalidParamsError(attribute.name, f"must be JSON-serializable ({exc})") from None
+    if _has_non_finite_float(value):
+        # orjson writes NaN and infinity as null, and a null claim deletes the claim.
+        raise InvalidParamsError(
+            attribute.name, "must be JSON-serializable (NaN and infinity are not JSON numbers)"
+        )
     if len(encoded) > SESSION_CUSTOM_CLAIMS_MAX_BYTES:
         raise InvalidParamsError(
             attribute.name,
@@ -91,9 +98,25 @@ def _custom_claims(_: Any, attribute: attrs.Attribute[Any], value: object) -> No
         )
 
 
+def _has_non_finite_float(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_has_non_finite_float(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite_float(item) for item in value)
+    return False
+
+
 def _freeze_claims(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    # A private copy, so mutating the caller's dict later cannot change a frozen params object.
-    return dict(value) if isinstance(value, Mapping) else value
+    # A private deep copy, so mutating the caller's dict (or a list or dict nested in it) later
+    # cannot change a frozen params object.
+    if not isinstance(value, Mapping):
+        return value
+    try:
+        return copy.deepcopy(dict(value))
+    except TypeError:
+        return dict(value)  # not copyable, hence not JSON either: the validator says so
 
 
 _expiration_minutes = _int_between(EXPIRATION_MINUTES_MIN, EXPIRATION_MINUTES_MAX)
@@ -169,3 +192,4 @@ class RecoverParams:
 # See the same loop in ``_models``: resolve annotations before the classes are re-labelled.
 for _params_type in (CreateParams, AuthenticateParams, RecoveryCodesParams, RecoverParams):
     attrs.resolve_types(_params_type)
+    _params_type.__annotations__ = {field.name: field.type for field in attrs.fields(_params_type)}

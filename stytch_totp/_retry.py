@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -129,7 +130,10 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
+        if when.tzinfo is None:
+            # asctime dates and "-0000" carry no zone; HTTP dates are always GMT, never local.
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now
     if math.isnan(seconds):
         return None
-    return max(0.0, seconds) if not math.isinf(seconds) else seconds
+    return max(0.0, seconds)

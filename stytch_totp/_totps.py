@@ -7,17 +7,19 @@ the params object, so bad input raises :class:`InvalidParamsError` before anythi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _protocol
+from ._bulk import BulkEnrollment, ProgressCallback
 from ._exceptions import InvalidParamsError
 from ._models import AuthenticateResponse, CreateResponse, RecoverResponse, RecoveryCodesResponse
 from ._params import AuthenticateParams, CreateParams, RecoverParams, RecoveryCodesParams
+from ._retry import RetryPolicy
+from ._types import Timeout
 
 if TYPE_CHECKING:
-    from ._client import Client, Timeout
-    from ._retry import RetryPolicy
+    from ._client import Client
 
 __all__ = ["TOTPs"]
 
@@ -97,6 +99,38 @@ class TOTPs:
             _missing_required(CreateParams, fields, "user_id")
         built = _params(CreateParams, params, fields)
         return await self._client._call(_protocol.CREATE, built, timeout=timeout, retry=retry)
+
+    def create_many(
+        self,
+        users: Iterable[str | CreateParams] | AsyncIterable[str | CreateParams],
+        /,
+        *,
+        concurrency: int = 16,
+        expiration_minutes: int | None = None,
+        max_rate: float | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> BulkEnrollment:
+        """Enroll many users at once; see :class:`BulkEnrollment` for how to iterate.
+
+        ``users`` (user ids or :class:`CreateParams`, as an iterable or async iterable) is read
+        lazily. At most ``concurrency`` requests run at once and, with ``max_rate``, at most that
+        many start per second. A 429 ``too_many_requests`` pauses the whole batch (for
+        ``Retry-After`` when given) before that user is tried again. ``expiration_minutes``
+        applies to items that do not set their own; ``retry`` defaults to the client's policy;
+        ``on_progress`` is called with a :class:`BulkProgress` after each result.
+        """
+        return BulkEnrollment(
+            self,
+            users,
+            concurrency=concurrency,
+            expiration_minutes=expiration_minutes,
+            max_rate=max_rate,
+            retry=self._client._retry if retry is None else retry,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
 
     @overload
     async def authenticate(

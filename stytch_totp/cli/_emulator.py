@@ -1,16 +1,169 @@
-"""Placeholder: being implemented (see the issue tracker)."""
+"""``stytch-totp emulator``: run the local Stytch TOTP emulator until Ctrl-C or SIGTERM.
+
+It prints the base URL and the project's credentials (the emulator's own, good for nothing
+else), then a line starting with ``Ready.`` once it accepts requests.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import contextlib
+import ipaddress
+import shlex
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final
+
+from .. import _config
+
+if TYPE_CHECKING:
+    from ..testing import Emulator
+
+__all__ = ["register"]
+
+PROG: Final = "stytch-totp emulator"
+DEFAULT_PORT: Final = 8787
+EXIT_OK: Final = 0
+EXIT_USAGE: Final = 2
+
+_DESCRIPTION = """\
+Run a local, stateful Stytch TOTP API for developing and testing an app offline.
+
+Point the app (or stytch_totp.Client.from_env()) at the printed base URL with the printed
+credentials. Without --state, everything is forgotten when the emulator stops; with --state FILE,
+users, TOTPs, sessions and the credentials themselves are kept in that SQLite file.
+"""
 
 
 def register(subparsers: Any) -> None:
-    """Not implemented yet."""
-    parser = subparsers.add_parser("emulator".replace("_", "-"), help="(not implemented yet)")
+    """Add the ``emulator`` sub-command."""
+    parser = subparsers.add_parser(
+        "emulator",
+        help="run a local Stytch TOTP emulator",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep the state in this SQLite file, across restarts (default: in memory)",
+    )
+    parser.add_argument(
+        "--project-name",
+        type=_project_name,
+        help="issuer name authenticator apps show (default: the emulator's)",
+    )
     parser.set_defaults(run=_run)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return port
+
+
+def _project_name(text: str) -> str:
+    if not text or ":" in text:
+        raise argparse.ArgumentTypeError("must be non-empty and must not contain ':'")
+    return text
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _print_banner(emulator: Emulator, state: Path | None, out: IO[str]) -> None:
+    where = f"{state} (SQLite, kept across restarts)" if state else "in memory (lost on exit)"
+    exports = " ".join(
+        f"{name}={shlex.quote(value)}"
+        for name, value in (
+            (_config.ENV_PROJECT_ID, emulator.project_id),
+            (_config.ENV_SECRET, emulator.secret),
+            (_config.ENV_BASE_URL, emulator.url),
+        )
+    )
+    lines = [
+        f"Stytch TOTP emulator listening on {emulator.url}",
+        f"  project_id  {emulator.project_id}",
+        f"  secret      {emulator.secret}",
+        f"  state       {where}",
+        "",
+        "Point your app at it (stytch_totp.Client.from_env() reads these):",
+        f"  export {exports}",
+        "",
+        "Ready. Press Ctrl-C to stop.",
+    ]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+async def serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """Run the emulator described by ``args`` until SIGINT or SIGTERM."""
+    from ..testing import Emulator
+
+    try:
+        emulator = Emulator(args.host, args.port, state=args.state, project_name=args.project_name)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        # Only the state file can be wrong here: the other arguments were checked by argparse.
+        err.write(f"{PROG}: cannot use the state file {args.state}: {exc}\n")
+        return EXIT_USAGE
+    try:
+        await emulator.start()
+    except OSError as exc:
+        await emulator.aclose()
+        err.write(f"{PROG}: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Not available on Windows' event loop: Ctrl-C then arrives as KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
+    try:
+        if not _is_loopback(args.host):
+            err.write(f"{PROG}: warning: listening on {args.host}, reachable from other machines\n")
+        _print_banner(emulator, args.state, out)
+        await stop.wait()
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+        await emulator.aclose()
+    out.write("Stopped.\n")
+    out.flush()
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
-    raise SystemExit("not implemented yet")
+    try:
+        from ..testing import Emulator  # noqa: F401 - fail early, with the install hint
+    except ImportError as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return EXIT_USAGE
+    try:
+        return asyncio.run(serve(args, sys.stdout, sys.stderr))
+    except KeyboardInterrupt:
+        return EXIT_OK

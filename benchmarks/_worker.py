@@ -1,0 +1,192 @@
+"""One measurement in a fresh process; ``run.py`` starts one per variant and repetition.
+
+::
+
+    python benchmarks/_worker.py throughput VARIANT ENDPOINT --url URL --concurrency C --requests N
+    python benchmarks/_worker.py rss VARIANT --url URL --calls N
+    python benchmarks/_worker.py parse --rounds R --number N
+
+Each prints one JSON object on stdout. CPU time is ``time.process_time()`` of this process only:
+the server runs in another one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import resource
+import sys
+import time
+import timeit
+from collections.abc import Awaitable, Callable
+from statistics import median
+from typing import Any
+
+from _variants import USER_ID, VARIANTS, check_result
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _current_rss_kib() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        resident_pages = int(statm.read().split()[1])
+    return resident_pages * resource.getpagesize() // 1024
+
+
+async def _drive(call: Callable[[], Awaitable[Any]], concurrency: int, total: int) -> None:
+    """Make ``total`` calls, ``concurrency`` at a time, as a pool of looping tasks."""
+    remaining = total
+
+    async def loop() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await call()
+
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+
+
+async def throughput(
+    variant_name: str, endpoint: str, url: str, concurrency: int, requests: int, warmup: int
+) -> dict[str, Any]:
+    """CPU µs per request and requests/s over ``requests`` calls, after ``warmup`` calls."""
+    variant = VARIANTS[variant_name]()
+    await variant.open(url, unbounded_pool=False)
+    try:
+        call: Callable[[], Awaitable[Any]] = getattr(variant, endpoint)
+        check_result(endpoint, await call())
+        # Warm-up at the measured concurrency: opens the pool's connections, fills caches.
+        await _drive(call, concurrency, warmup)
+        gc.collect()
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        await _drive(call, concurrency, requests)
+        cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
+        check_result(endpoint, await call())
+    finally:
+        await variant.close()
+    return {
+        "cpu_us_per_request": cpu / requests * 1e6,
+        "requests_per_second": requests / wall,
+    }
+
+
+async def rss(variant_name: str, url: str, calls: int) -> dict[str, Any]:
+    """Peak RSS of this process while ``calls`` authenticate calls are in flight at once."""
+    variant = VARIANTS[variant_name]()
+    await variant.open(url, unbounded_pool=True)
+    try:
+        check_result("authenticate", await variant.authenticate())
+        before = _current_rss_kib()
+        results = await asyncio.gather(*(variant.authenticate() for _ in range(calls)))
+        for result in results[:: max(1, calls // 100)]:
+            check_result("authenticate", result)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    finally:
+        await variant.close()
+    return {"peak_rss_kib": peak, "rss_before_kib": before, "calls": len(results)}
+
+
+def parse(rounds: int, number: int) -> dict[str, Any]:
+    """µs to turn one authenticate response into typed models: stytch-totp vs the official SDK.
+
+    Two measures, each SDK on its own path: from the response bytes (what a call really pays:
+    stytch-totp decodes with orjson, the official SDK with aiohttp's ``resp.json()``, i.e. the
+    stdlib ``json``), and from an already-decoded dict (the model layer alone).
+    """
+    import orjson
+    from _server import response_bodies, with_user_id
+    from multidict import CIMultiDict, CIMultiDictProxy
+    from stytch.consumer.models.totps import AuthenticateResponse as OfficialAuthenticateResponse
+
+    from stytch_totp import AuthenticateResponse
+    from stytch_totp._converter import converter
+    from stytch_totp._protocol import AUTHENTICATE, decode_response
+
+    body = with_user_id(response_bodies()["authenticate"], USER_ID)
+    data = orjson.loads(body)
+    headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
+
+    def official_from_bytes() -> object:
+        return OfficialAuthenticateResponse.from_json(200, json.loads(body))
+
+    def official_from_dict() -> object:
+        return OfficialAuthenticateResponse.from_json(200, data)
+
+    def totp_from_bytes() -> object:
+        return decode_response(AUTHENTICATE, 200, headers, body)
+
+    def totp_from_dict() -> object:
+        return converter.structure(data, AuthenticateResponse)
+
+    cases: dict[str, Callable[[], object]] = {
+        "official_bytes": official_from_bytes,
+        "stytch_totp_bytes": totp_from_bytes,
+        "official_dict": official_from_dict,
+        "stytch_totp_dict": totp_from_dict,
+    }
+    for function in cases.values():
+        check_result("authenticate", function())
+        timeit.timeit(function, number=number // 10 or 1)  # warm-up
+    samples: dict[str, list[float]] = {case: [] for case in cases}
+    names = list(cases)
+    for round_index in range(rounds):
+        # Alternate the order, so no case always runs right after another one.
+        order = names if round_index % 2 == 0 else names[::-1]
+        for case in order:
+            seconds = timeit.timeit(cases[case], number=number)
+            samples[case].append(seconds / number * 1e6)
+    return {
+        "body_bytes": len(body),
+        "us": {case: median(values) for case, values in samples.items()},
+        "samples_us": samples,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="One benchmark measurement (used by run.py).")
+    modes = parser.add_subparsers(dest="mode", required=True)
+    throughput_parser = modes.add_parser("throughput")
+    throughput_parser.add_argument("variant", choices=sorted(VARIANTS))
+    throughput_parser.add_argument("endpoint", choices=["authenticate", "create"])
+    throughput_parser.add_argument("--url", required=True)
+    throughput_parser.add_argument("--concurrency", type=int, required=True)
+    throughput_parser.add_argument("--requests", type=int, required=True)
+    throughput_parser.add_argument("--warmup", type=int, default=200)
+    rss_parser = modes.add_parser("rss")
+    rss_parser.add_argument("variant", choices=sorted(VARIANTS))
+    rss_parser.add_argument("--url", required=True)
+    rss_parser.add_argument("--calls", type=int, required=True)
+    parse_parser = modes.add_parser("parse")
+    parse_parser.add_argument("--rounds", type=int, default=7)
+    parse_parser.add_argument("--number", type=int, default=2000)
+    args = parser.parse_args(argv)
+
+    result: dict[str, Any]
+    if args.mode == "throughput":
+        result = asyncio.run(
+            throughput(
+                args.variant,
+                args.endpoint,
+                args.url,
+                args.concurrency,
+                args.requests,
+                args.warmup,
+            )
+        )
+    elif args.mode == "rss":
+        _raise_fd_limit()
+        result = asyncio.run(rss(args.variant, args.url, args.calls))
+    else:
+        result = parse(args.rounds, args.number)
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,571 @@
+"""Every example of the documentation, run against the emulator over real HTTP on 127.0.0.1.
+
+Each test drives one file of ``docs/examples/`` the way the page that includes it describes, and
+checks what the page promises (``test_pages.py`` checks that every file is included somewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+import stytch_totp
+from stytch_totp.testing import Emulator
+
+from .conftest import EXAMPLES, enroll, load_example, wrong_code
+
+# --------------------------------------------------------------------------------------------
+# quickstart.md
+# --------------------------------------------------------------------------------------------
+
+
+async def test_quickstart_enrolls_then_verifies_the_first_code(
+    stytch_env: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quickstart = load_example("quickstart")
+    user_id = stytch_env.create_user("ada@example.com")
+
+    await quickstart.main(user_id, ask_for_code=stytch_env.totp_code)
+
+    created, verified = capsys.readouterr().out.splitlines()
+    assert created.startswith("Created totp-test-")
+    assert created.endswith(" with 10 recovery codes")
+    assert verified.startswith("Verified: session session-test-")
+    async with stytch_env.client() as client:
+        listing = await client.totps.recovery_codes(user_id=user_id)
+    assert [totp.verified for totp in listing.totps] == [True]
+
+
+async def test_create_user_makes_a_user_for_the_quickstart(stytch_env: Emulator) -> None:
+    create_user = load_example("create_user")
+
+    user_id = await create_user.create_user("ada@example.com")
+
+    assert user_id.startswith("user-test-")
+    async with stytch_env.client() as client:
+        created = await client.totps.create(user_id=user_id)
+    assert created.user.emails[0].email == "ada@example.com"
+
+
+async def test_quickstart_asks_in_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quickstart = load_example("quickstart")
+    prompts: list[str] = []
+
+    def typed(prompt: str) -> str:
+        prompts.append(prompt)
+        return " 123456\n"
+
+    monkeypatch.setattr("builtins.input", typed)
+
+    assert quickstart.ask_in_terminal("JBSWY3DPEHPK3PXP") == "123456"
+    assert capsys.readouterr().out == "Add this key to your authenticator app: JBSWY3DPEHPK3PXP\n"
+    assert prompts == ["Then type the 6-digit code it shows: "]
+
+
+# --------------------------------------------------------------------------------------------
+# using-the-client.md
+# --------------------------------------------------------------------------------------------
+
+
+async def test_aiohttp_app_shares_one_client_and_closes_it_at_shutdown(
+    stytch_env: Emulator,
+) -> None:
+    example = load_example("app_aiohttp")
+    async with stytch_env.client() as setup:
+        user = await enroll(stytch_env, setup, "ada@example.com")
+    app = example.make_app()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}/mfa/totp"
+        code = stytch_env.totp_code(user.secret)
+        async with aiohttp.ClientSession() as browser:
+            async with browser.post(url, json={"user_id": user.user_id, "code": code}) as ok:
+                assert ok.status == 200
+                assert await ok.json() == {"user_id": user.user_id}
+                assert ok.cookies["stytch_session"]["httponly"]
+            async with browser.post(url, json={"user_id": user.user_id, "code": code}) as replay:
+                assert replay.status == 401
+            async with browser.post(url, json={"user_id": user.user_id, "code": "12345"}) as bad:
+                assert bad.status == 400
+        client = app[example.STYTCH]
+        assert not client.closed
+    finally:
+        await runner.cleanup()
+    assert client.closed
+    # The malformed code never reached the emulator.
+    assert stytch_env.request_count("/v1/totps/authenticate") == 3  # enroll + ok + replay
+
+
+async def test_starlette_app_gets_the_client_from_its_lifespan(stytch_env: Emulator) -> None:
+    from starlette.testclient import TestClient
+
+    example = load_example("app_starlette")
+    async with stytch_env.client() as setup:
+        user = await enroll(stytch_env, setup, "ada@example.com")
+    code = stytch_env.totp_code(user.secret)
+
+    def browse() -> list[int]:
+        # TestClient runs the app, lifespan included, in its own thread and event loop.
+        with TestClient(example.app) as browser:
+            form = {"user_id": user.user_id, "code": code}
+            ok = browser.post("/mfa/totp", json=form)
+            assert ok.json() == {"user_id": user.user_id}
+            assert "httponly" in ok.headers["set-cookie"].lower()
+            replay = browser.post("/mfa/totp", json=form)
+            bad = browser.post("/mfa/totp", json={**form, "code": "abc"})
+            return [ok.status_code, replay.status_code, bad.status_code]
+
+    assert await asyncio.to_thread(browse) == [200, 401, 400]
+
+
+async def test_workers_find_the_users_running_low_on_recovery_codes(
+    stytch_env: Emulator,
+) -> None:
+    workers = load_example("workers")
+    async with stytch_env.client() as setup:
+        plenty = await enroll(stytch_env, setup, "plenty@example.com")
+        low = await enroll(stytch_env, setup, "low@example.com")
+        for code in low.recovery_codes[:7]:
+            await setup.totps.recover(user_id=low.user_id, recovery_code=code)
+    never_enrolled = stytch_env.create_user("new@example.com")
+
+    running_low = await workers.users_running_low(
+        [plenty.user_id, low.user_id, never_enrolled], workers=2
+    )
+
+    assert running_low == [low.user_id]
+
+
+async def test_own_session_is_used_and_left_open(stytch_env: Emulator) -> None:
+    own_session = load_example("own_session")
+    async with stytch_env.client() as setup:
+        user = await enroll(stytch_env, setup, "ada@example.com")
+
+    lines = await own_session.main(user.user_id)
+
+    assert lines == ["POST /v1/totps/recovery_codes -> 200"]
+
+
+async def test_timeouts_client_is_configured_from_the_environment(stytch_env: Emulator) -> None:
+    timeouts = load_example("timeouts")
+    async with timeouts.make_client() as client:
+        assert client.base_url == stytch_env.url
+        user = await enroll(stytch_env, client, "ada@example.com")
+        code = stytch_env.totp_code(user.secret)
+        assert await timeouts.second_factor(client, user.user_id, code) == "ok"
+
+
+async def test_a_slow_authenticate_times_out_and_is_not_sent_twice(
+    stytch_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    timeouts = load_example("timeouts")
+    monkeypatch.setattr(timeouts, "LOGIN_TIMEOUT", 0.2)
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        stytch_env.inject("/v1/totps/authenticate", delay=2.0)
+        before = stytch_env.request_count("/v1/totps/authenticate")
+
+        answer = await timeouts.second_factor(
+            client, user.user_id, stytch_env.totp_code(user.secret)
+        )
+
+    assert answer == "Stytch did not answer in time; wait for the next code and try again."
+    assert stytch_env.request_count("/v1/totps/authenticate") == before + 1
+
+
+async def test_an_unreachable_stytch_is_told_apart(
+    refused_url: str, no_retry_waits: list[float]
+) -> None:
+    timeouts = load_example("timeouts")
+    async with stytch_totp.Client("project-test-x", "secret-x", base_url=refused_url) as client:
+        answer = await timeouts.second_factor(client, "user-test-x", "123456")
+
+    assert answer == "Stytch cannot be reached right now; try again in a moment."
+    assert len(no_retry_waits) == 2  # nothing was sent, so the default policy retried twice
+
+
+# --------------------------------------------------------------------------------------------
+# errors.md
+# --------------------------------------------------------------------------------------------
+
+
+async def test_check_code_tells_each_case_apart(stytch_env: Emulator) -> None:
+    errors = load_example("errors")
+    outcome = errors.Outcome
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        code = stytch_env.totp_code(user.secret)
+
+        assert await errors.check_code(client, user.user_id, "12345") is outcome.MALFORMED
+        assert await errors.check_code(client, user.user_id, code) is outcome.OK
+        assert await errors.check_code(client, user.user_id, code) is outcome.REPLAYED
+        wrong = wrong_code(stytch_env, user.secret)
+        assert await errors.check_code(client, user.user_id, wrong) is outcome.WRONG_CODE
+
+        never_enrolled = stytch_env.create_user("new@example.com")
+        assert await errors.check_code(client, never_enrolled, code) is outcome.NOT_ENROLLED
+
+
+async def test_check_code_reports_a_lock_even_for_the_right_code(stytch_env: Emulator) -> None:
+    errors = load_example("errors")
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        wrong = wrong_code(stytch_env, user.secret)
+        outcomes = [await errors.check_code(client, user.user_id, wrong) for _ in range(10)]
+        right = await errors.check_code(client, user.user_id, stytch_env.totp_code(user.secret))
+
+    assert outcomes == [errors.Outcome.WRONG_CODE] * 9 + [errors.Outcome.LOCKED]
+    assert right is errors.Outcome.LOCKED
+
+
+async def test_an_enrollment_not_verified_in_time_expires(stytch_env: Emulator) -> None:
+    errors = load_example("errors")
+    async with stytch_env.client() as client:
+        user_id = stytch_env.create_user("ada@example.com")
+        created = await client.totps.create(user_id=user_id, expiration_minutes=5)
+        stytch_env.clock.advance(6 * 60)
+        code = stytch_env.totp_code(created.secret)
+
+        assert await errors.check_code(client, user_id, code) is errors.Outcome.NOT_ENROLLED
+
+
+async def test_check_code_reports_what_is_not_the_users_fault(
+    stytch_env: Emulator, no_retry_waits: list[float]
+) -> None:
+    errors = load_example("errors")
+    path = "/v1/totps/authenticate"
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        code = stytch_env.totp_code(user.secret)
+
+        stytch_env.inject(path, status=429, times=3)  # the first try and both retries
+        assert await errors.check_code(client, user.user_id, code) is errors.Outcome.SLOW_DOWN
+        assert len(no_retry_waits) == 2
+
+        stytch_env.inject(path, status=500)
+        assert await errors.check_code(client, user.user_id, code) is errors.Outcome.UNAVAILABLE
+        assert len(no_retry_waits) == 2  # a 500 on authenticate is not retried
+
+    async with stytch_totp.Client(
+        stytch_env.project_id, "not-the-secret", base_url=stytch_env.url
+    ) as misconfigured:
+        with pytest.raises(stytch_totp.AuthenticationError) as raised:
+            await errors.check_code(misconfigured, user.user_id, code)
+    assert raised.value.error_type == "unauthorized_credentials"
+
+
+async def test_check_recovery_code_tells_each_case_apart(stytch_env: Emulator) -> None:
+    errors = load_example("errors")
+    outcome = errors.Outcome
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        first = user.recovery_codes[0]
+
+        assert await errors.check_recovery_code(client, user.user_id, first) is outcome.OK
+        assert await errors.check_recovery_code(client, user.user_id, first) is outcome.WRONG_CODE
+        six_digits = stytch_env.totp_code(user.secret)
+        assert (
+            await errors.check_recovery_code(client, user.user_id, six_digits)
+            is outcome.NOT_A_RECOVERY_CODE
+        )
+
+        unverified = stytch_env.create_user("new@example.com")
+        pending = await client.totps.create(user_id=unverified)
+        code = pending.recovery_codes[0]
+        assert await errors.check_recovery_code(client, unverified, code) is outcome.NOT_ENROLLED
+
+
+async def test_start_enrollment_returns_none_once_enrolled(stytch_env: Emulator) -> None:
+    errors = load_example("errors")
+    async with stytch_env.client() as client:
+        user_id = stytch_env.create_user("ada@example.com")
+        created = await errors.start_enrollment(client, user_id)
+        assert isinstance(created, stytch_totp.CreateResponse)
+        await client.totps.authenticate(
+            user_id=user_id, totp_code=stytch_env.totp_code(created.secret)
+        )
+
+        assert await errors.start_enrollment(client, user_id) is None
+
+
+# --------------------------------------------------------------------------------------------
+# enrolling.md
+# --------------------------------------------------------------------------------------------
+
+
+async def test_enrollment_shows_the_qr_code_and_codes_then_verifies(
+    stytch_env: Emulator, tmp_path: Path
+) -> None:
+    enroll_example = load_example("enroll")
+    async with stytch_env.client() as client:
+        user_id = stytch_env.create_user("ada@example.com")
+        created = await enroll_example.start_enrollment(client, user_id)
+
+        page = enroll_example.enrollment_page(created)
+        assert '<img src="data:image/png;base64,' in page
+        assert " ".join(created.secret[i : i + 4] for i in range(0, 32, 4)) in page
+        assert page.count("<li><code>") == 10
+        assert all(code in page for code in created.recovery_codes)
+
+        enroll_example.save_qr_code(created, tmp_path / "qr.png")
+        assert (tmp_path / "qr.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+        assert not await enroll_example.finish_enrollment(client, user_id, "12345")
+        wrong = wrong_code(stytch_env, created.secret)
+        assert not await enroll_example.finish_enrollment(client, user_id, wrong)
+        code = stytch_env.totp_code(created.secret)
+        assert await enroll_example.finish_enrollment(client, user_id, code)
+
+
+async def test_an_enrollment_expires_after_15_minutes(stytch_env: Emulator) -> None:
+    enroll_example = load_example("enroll")
+    async with stytch_env.client() as client:
+        user_id = stytch_env.create_user("ada@example.com")
+        created = await enroll_example.start_enrollment(client, user_id)
+        stytch_env.clock.advance(16 * 60)
+
+        with pytest.raises(stytch_totp.NotFoundError):
+            await enroll_example.finish_enrollment(
+                client, user_id, stytch_env.totp_code(created.secret)
+            )
+
+
+async def test_a_recovery_code_logs_in_once(stytch_env: Emulator) -> None:
+    enroll_example = load_example("enroll")
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        code = user.recovery_codes[3]
+
+        recovered = await enroll_example.log_in_with_recovery_code(client, user.user_id, f" {code}")
+        assert recovered is not None
+        assert recovered.session is not None
+        factor = recovered.session.authentication_factors[0]
+        assert factor.type == stytch_totp.AuthenticationFactorType.RECOVERY_CODES
+        assert await enroll_example.recovery_codes_left(client, user.user_id) == 9
+
+        assert await enroll_example.log_in_with_recovery_code(client, user.user_id, code) is None
+
+
+# --------------------------------------------------------------------------------------------
+# bulk-enrollment.md
+# --------------------------------------------------------------------------------------------
+
+
+async def test_enroll_everyone_delivers_each_totp_and_returns_the_failures(
+    stytch_env: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bulk = load_example("bulk")
+    user_ids = [stytch_env.create_user(f"user{i}@example.com") for i in range(40)]
+
+    async def from_database() -> AsyncIterator[str]:
+        for user_id in [*user_ids[:20], "user-test-nobody", *user_ids[20:]]:
+            yield user_id
+
+    delivered: dict[str, str] = {}
+
+    def deliver(user_id: str, created: stytch_totp.CreateResponse) -> None:
+        delivered[user_id] = created.totp_id
+
+    # A rate limit mid-run pauses the whole batch, then it carries on.
+    stytch_env.inject("/v1/totps", status=429, retry_after=0, times=2)
+    async with stytch_env.client() as client:
+        failures = await bulk.enroll_everyone(client, from_database(), deliver)
+
+    assert sorted(delivered) == sorted(user_ids)
+    assert [(f.index, f.user_id) for f in failures] == [(20, "user-test-nobody")]
+    assert isinstance(failures[0].error, stytch_totp.NotFoundError)
+    assert capsys.readouterr().out.startswith("40 enrolled, 1 failed in ")
+
+
+async def test_leaving_a_bulk_run_early_leaves_nothing_running(stytch_env: Emulator) -> None:
+    bulk = load_example("bulk")
+    real = [stytch_env.create_user(f"user{i}@example.com") for i in range(5)]
+    missing = [f"user-test-missing-{i}" for i in range(50)]
+    async with stytch_env.client() as client:
+        enrolled = await bulk.enroll_until_too_many_failures(client, real + missing, max_failures=3)
+        # Only this test and the emulator's own connection handlers are left.
+        left = asyncio.all_tasks() - {asyncio.current_task()}
+        assert all("RequestHandler.start" in repr(task.get_coro()) for task in left), left
+        # Far fewer requests than inputs: the run stopped, and took no more users.
+        assert stytch_env.request_count("/v1/totps") < len(real) + len(missing)
+    assert enrolled <= len(real)
+
+
+async def test_the_bulk_enroll_command_runs_and_resumes(
+    stytch_env: Emulator, tmp_path: Path
+) -> None:
+    user_ids = [stytch_env.create_user(f"user{i}@example.com") for i in range(25)]
+    (tmp_path / "users.csv").write_text(
+        "user_id,name\n" + "".join(f"{user_id},User {i}\n" for i, user_id in enumerate(user_ids)),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    script = await asyncio.create_subprocess_exec(
+        "bash",
+        str(EXAMPLES / "bulk_enroll.sh"),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(script.communicate(), timeout=120)
+
+    assert script.returncode == 0, output.decode()
+    results = tmp_path / "results.jsonl"
+    assert stat.S_IMODE(results.stat().st_mode) == 0o600
+    records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["user_id"] for r in records if r["status"] == "enrolled") == sorted(user_ids)
+    assert stytch_env.request_count("/v1/totps") == 25  # the --resume run enrolled nobody twice
+
+
+# --------------------------------------------------------------------------------------------
+# retries.md
+# --------------------------------------------------------------------------------------------
+
+
+async def test_retry_policy_is_set_on_the_client(
+    stytch_env: Emulator, no_retry_waits: list[float]
+) -> None:
+    retries = load_example("retries")
+    stytch_env.inject("/v1/totps/recovery_codes", status=503, times=4)
+    async with retries.make_client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        before = stytch_env.request_count("/v1/totps/recovery_codes")
+
+        assert await retries.codes_left(client, user.user_id) == 10
+
+    # PATIENT allows four retries; the default policy would have given up after two.
+    assert stytch_env.request_count("/v1/totps/recovery_codes") == before + 5
+    assert all(delay <= retries.PATIENT.max_backoff for delay in no_retry_waits)
+
+
+async def test_read_only_calls_are_retried_after_a_500(
+    stytch_env: Emulator, no_retry_waits: list[float]
+) -> None:
+    retries = load_example("retries")
+    async with retries.make_client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        stytch_env.inject("/v1/totps/recovery_codes", status=500)
+
+        assert await retries.codes_left(client, user.user_id) == 10
+
+    assert stytch_env.request_count("/v1/totps/recovery_codes") == 2
+
+
+async def test_log_in_says_what_to_do_after_each_failure(
+    stytch_env: Emulator, refused_url: str, no_retry_waits: list[float]
+) -> None:
+    retries = load_example("retries")
+    next_step = retries.Next
+    path = "/v1/totps/authenticate"
+    async with retries.make_client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        code = stytch_env.totp_code(user.secret)
+
+        stytch_env.inject(path, status=502)
+        assert await retries.log_in(client, user.user_id, code) is next_step.ASK_FOR_NEXT_CODE
+
+        # The emulator accepts the code, then the answer is lost: the code is spent.
+        stytch_env.inject(path, drop_connection=True)
+        before = stytch_env.request_count(path)
+        assert await retries.log_in(client, user.user_id, code) is next_step.ASK_FOR_NEXT_CODE
+        assert stytch_env.request_count(path) == before + 1  # not replayed
+        with pytest.raises(stytch_totp.AuthenticationError) as replayed:
+            await client.totps.authenticate(user_id=user.user_id, totp_code=code)
+        assert replayed.value.error_type == "totp_code_already_authenticated"
+
+        stytch_env.clock.advance(30)
+        fresh = stytch_env.totp_code(user.secret)
+        assert await retries.log_in(client, user.user_id, fresh) is next_step.SIGNED_IN
+
+    async with stytch_totp.Client("project-test-x", "secret-x", base_url=refused_url) as nowhere:
+        assert await retries.log_in(nowhere, "user-test-x", code) is next_step.RETRY_SAME_CODE
+
+
+async def test_retries_can_be_switched_off_per_call(
+    stytch_env: Emulator, no_retry_waits: list[float]
+) -> None:
+    retries = load_example("retries")
+    async with retries.make_client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        stytch_env.inject("/v1/totps/authenticate", status=503)
+        before = stytch_env.request_count("/v1/totps/authenticate")
+
+        with pytest.raises(stytch_totp.InternalServerError):
+            await retries.log_in_without_retries(
+                client, user.user_id, stytch_env.totp_code(user.secret)
+            )
+
+    assert stytch_env.request_count("/v1/totps/authenticate") == before + 1
+    assert no_retry_waits == []
+
+
+# --------------------------------------------------------------------------------------------
+# testing.md: example test files, run by pytest the way a user's project runs them
+# --------------------------------------------------------------------------------------------
+
+_USER_PYTEST_INI = """\
+[pytest]
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+
+
+def _run_user_pytest(tmp_path: Path, files: dict[str, str]) -> str:
+    """Copy example files into a fresh project (``{name in project: example file}``), run pytest
+    there in a new process (strict asyncio mode, warnings as errors), and return its output."""
+    for name, example in files.items():
+        shutil.copyfile(EXAMPLES / example, tmp_path / name)
+    (tmp_path / "pytest.ini").write_text(_USER_PYTEST_INI, encoding="utf-8")
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, output
+    return output
+
+
+def test_the_plugin_example_passes_in_a_users_project(tmp_path: Path) -> None:
+    output = _run_user_pytest(tmp_path, {"test_login.py": "test_login.py"})
+    assert "4 passed" in output
+
+
+def test_the_from_env_example_passes_in_a_users_project(tmp_path: Path) -> None:
+    output = _run_user_pytest(
+        tmp_path,
+        {"conftest.py": "conftest_from_env.py", "test_app_from_env.py": "test_app_from_env.py"},
+    )
+    assert "1 passed" in output
+
+
+def test_the_aioresponses_example_passes_in_a_users_project(tmp_path: Path) -> None:
+    output = _run_user_pytest(
+        tmp_path,
+        {
+            "conftest.py": "conftest_aioresponses.py",
+            "test_with_aioresponses.py": "test_with_aioresponses.py",
+        },
+    )
+    assert "1 passed" in output

@@ -1,0 +1,520 @@
+"""The SDK against the emulator over real HTTP on 127.0.0.1: the flow, every error path, faults."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jwt
+import pytest
+
+from stytch_totp import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    InternalServerError,
+    Name,
+    NotFoundError,
+    RateLimitError,
+    RetryPolicy,
+    totp_code,
+)
+from stytch_totp.testing import Emulator, EmulatorError
+
+#: Retries without waiting, so fault tests stay fast.
+FAST_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.0, max_backoff=0.0)
+
+ENVELOPE_KEYS = {"status_code", "request_id", "error_type", "error_message", "error_url"}
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> AsyncIterator[Client]:
+    async with emulator.client(retry=FAST_RETRY) as sdk_client:
+        yield sdk_client
+
+
+def basic_auth(project_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{project_id}:{secret}".encode()).decode()
+
+
+async def raw(
+    emulator: Emulator,
+    method: str,
+    path: str,
+    body: bytes | io.BytesIO | None = None,
+    *,
+    authorization: str | None = "valid",
+) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    """One request as any HTTP client would send it; returns status, JSON body, headers."""
+    headers = {"Content-Type": "application/json"}
+    if authorization == "valid":
+        headers["Authorization"] = basic_auth(emulator.project_id, emulator.secret)
+    elif authorization is not None:
+        headers["Authorization"] = authorization
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, emulator.url + path, data=body, headers=headers) as response,
+    ):
+        data: dict[str, Any] = await response.json(content_type=None)
+        return response.status, data, response.headers
+
+
+async def enroll(emulator: Emulator, client: Client, email: str = "ada@example.com") -> Any:
+    return await client.totps.create(user_id=emulator.create_user(email))
+
+
+# --------------------------------------------------------------------------------------------
+# The flow
+# --------------------------------------------------------------------------------------------
+
+
+async def test_the_whole_flow(emulator: Emulator, client: Client) -> None:
+    user_id = emulator.create_user("ada@example.com", name="Ada King Lovelace")
+    created = await client.totps.create(user_id=user_id, expiration_minutes=60)
+    assert created.user.name == Name(first_name="Ada King", last_name="Lovelace")
+    assert created.qr_code_png().startswith(b"\x89PNG")
+
+    code = emulator.totp_code(created.secret)
+    assert code == totp_code(created.secret, emulator.clock.now())
+    auth = await client.totps.authenticate(
+        user_id=user_id, totp_code=code, session_duration_minutes=30
+    )
+    assert auth.session is not None
+    assert auth.user.totps[0].verified is True
+
+    listed = await client.totps.recovery_codes(user_id=user_id)
+    assert listed.totps[0].recovery_codes == created.recovery_codes
+
+    recovered = await client.totps.recover(
+        user_id=user_id,
+        recovery_code=created.recovery_codes[0],
+        session_token=auth.session_token,
+        session_duration_minutes=30,
+    )
+    assert recovered.session is not None
+    assert recovered.session.session_id == auth.session.session_id
+
+    with pytest.raises(AuthenticationError) as spent:
+        await client.totps.recover(user_id=user_id, recovery_code=created.recovery_codes[0])
+    assert spent.value.error_type == "unable_to_authenticate_recovery_code"
+    with pytest.raises(AuthenticationError) as replayed:
+        await client.totps.authenticate(user_id=user_id, totp_code=code)
+    assert replayed.value.error_type == "totp_code_already_authenticated"
+
+
+async def test_time_moved_with_the_clock_is_seen_over_http(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await client.totps.create(
+        user_id=emulator.create_user("ada@example.com"), expiration_minutes=5
+    )
+    stale = emulator.totp_code(created.secret)
+    emulator.clock.advance(120)
+    with pytest.raises(AuthenticationError) as old_code:
+        await client.totps.authenticate(user_id=created.user_id, totp_code=stale)
+    assert old_code.value.error_type == "unable_to_authenticate_totp"
+    emulator.clock.advance(180)  # the 5 minutes to verify are over
+    with pytest.raises(NotFoundError) as expired:
+        await client.totps.authenticate(
+            user_id=created.user_id, totp_code=emulator.totp_code(created.secret)
+        )
+    assert expired.value.error_type == "totps_not_found_for_user"
+
+
+async def test_a_user_lock_is_a_rate_limit_error_that_is_not_retried(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    wrong = f"{(int(emulator.totp_code(created.secret)) + 1) % 1_000_000:06d}"
+    for _ in range(9):
+        with pytest.raises(AuthenticationError):
+            await client.totps.authenticate(user_id=created.user_id, totp_code=wrong)
+    before = emulator.request_count("/v1/totps/authenticate")
+    with pytest.raises(RateLimitError) as locked:
+        await client.totps.authenticate(user_id=created.user_id, totp_code=wrong)
+    assert locked.value.error_type == "user_lock_limit_reached"
+    assert emulator.request_count("/v1/totps/authenticate") == before + 1
+
+    status, user, _ = await raw(emulator, "GET", f"v1/users/{created.user_id}")
+    assert status == 200
+    assert user["is_locked"] is True
+    assert user["lock_expires_at"].endswith("Z")
+
+
+# --------------------------------------------------------------------------------------------
+# Users, JWKS and the wire format
+# --------------------------------------------------------------------------------------------
+
+
+async def test_users_over_http(emulator: Emulator) -> None:
+    status, created, _ = await raw(
+        emulator,
+        "POST",
+        "v1/users",
+        b'{"email": "ada@example.com", "name": {"first_name": "Ada"}, "external_id": "crm-7"}',
+    )
+    assert status == 200
+    assert {
+        "user_id",
+        "email_id",
+        "status",
+        "phone_id",
+        "user",
+        "status_code",
+        "request_id",
+    } <= set(created)
+    assert created["phone_id"] == ""
+    user_id = created["user_id"]
+
+    status, user, _ = await raw(emulator, "GET", f"v1/users/{user_id}?user_id={user_id}")
+    assert status == 200
+    # The get-user body is the user itself, plus the envelope fields.
+    assert user["user_id"] == user_id
+    assert user["status_code"] == 200
+    assert user["request_id"].startswith("request-id-test-")
+    for required in (
+        "emails",
+        "status",
+        "phone_numbers",
+        "webauthn_registrations",
+        "providers",
+        "totps",
+        "crypto_wallets",
+        "biometric_registrations",
+        "is_locked",
+        "roles",
+    ):
+        assert required in user
+    assert user["created_at"].endswith("Z")
+
+    status, by_external, _ = await raw(emulator, "GET", "v1/users/crm-7")
+    assert (status, by_external["user_id"]) == (200, user_id)
+    status, missing, _ = await raw(emulator, "GET", "v1/users/user-test-a%2Bb%2Fc")
+    assert (status, missing["error_type"]) == (404, "user_not_found")
+
+
+async def test_delete_totp_over_http(emulator: Emulator, client: Client) -> None:
+    created = await enroll(emulator, client)
+    status, deleted, _ = await raw(emulator, "DELETE", f"v1/users/totps/{created.totp_id}")
+    assert (status, deleted["user_id"], deleted["user"]["totps"]) == (200, created.user_id, [])
+    status, again, _ = await raw(emulator, "DELETE", f"v1/users/totps/{created.totp_id}")
+    assert (status, again["error_type"]) == (404, "totp_not_found")
+
+
+async def test_no_session_means_empty_strings_and_null(emulator: Emulator, client: Client) -> None:
+    created = await enroll(emulator, client)
+    body = (
+        f'{{"user_id": "{created.user_id}", "totp_code": "{emulator.totp_code(created.secret)}"}}'
+    )
+    status, auth, _ = await raw(emulator, "POST", "v1/totps/authenticate", body.encode())
+    assert status == 200
+    assert (auth["session"], auth["session_token"], auth["session_jwt"]) == (None, "", "")
+
+
+async def test_session_factors_carry_only_the_factor_they_use(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    body = (
+        f'{{"user_id": "{created.user_id}", "session_duration_minutes": 5, '
+        f'"totp_code": "{emulator.totp_code(created.secret)}"}}'
+    )
+    status, auth, _ = await raw(emulator, "POST", "v1/totps/authenticate", body.encode())
+    assert status == 200
+    (factor,) = auth["session"]["authentication_factors"]
+    assert set(factor) == {
+        "type",
+        "delivery_method",
+        "last_authenticated_at",
+        "created_at",
+        "updated_at",
+        "authenticator_app_factor",
+    }
+    assert auth["session"]["roles"] == ["stytch_user"]
+
+
+async def test_jwks_is_public_and_verifies_session_jwts(emulator: Emulator, client: Client) -> None:
+    created = await enroll(emulator, client)
+    auth = await client.totps.authenticate(
+        user_id=created.user_id,
+        totp_code=emulator.totp_code(created.secret),
+        session_duration_minutes=60,
+    )
+    status, jwks, _ = await raw(
+        emulator, "GET", f"v1/sessions/jwks/{emulator.project_id}", authorization=None
+    )
+    assert status == 200
+    assert jwks["status_code"] == 200
+    keys = jwt.PyJWKSet.from_dict(jwks)
+    header = jwt.get_unverified_header(auth.session_jwt)
+    claims = jwt.decode(
+        auth.session_jwt,
+        keys[header["kid"]].key,
+        algorithms=["RS256"],
+        audience=emulator.project_id,
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
+    assert claims["iss"] == f"stytch.com/{emulator.project_id}"
+    status, other, _ = await raw(emulator, "GET", "v1/sessions/jwks/project-test-other")
+    assert (status, other["error_type"]) == (404, "project_not_found")
+
+
+# --------------------------------------------------------------------------------------------
+# Error paths
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer abc",
+        "Basic !!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+        "wrong-secret",
+    ],
+)
+async def test_bad_credentials_are_refused(emulator: Emulator, authorization: str | None) -> None:
+    if authorization == "wrong-secret":
+        authorization = basic_auth(emulator.project_id, emulator.secret + "x")
+    status, body, _ = await raw(
+        emulator, "POST", "v1/totps", b'{"user_id": "u"}', authorization=authorization
+    )
+    assert status == 401
+    assert body["error_type"] == "unauthorized_credentials"
+    assert set(body) == ENVELOPE_KEYS
+
+
+async def test_the_sdk_reports_bad_credentials(emulator: Emulator) -> None:
+    async with Client(emulator.project_id, "secret-test-wrong", base_url=emulator.url) as bad:
+        with pytest.raises(AuthenticationError) as caught:
+            await bad.totps.create(user_id=emulator.create_user("ada@example.com"))
+    assert caught.value.error_type == "unauthorized_credentials"
+    assert (
+        caught.value.error_url == "https://stytch.com/docs/api/errors/401#unauthorized_credentials"
+    )
+    assert "secret-test-wrong" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error_type"),
+    [
+        ("POST", "v1/nothing-here", 404, "route_not_found"),
+        ("GET", "v1/totps", 405, "method_not_allowed"),
+        ("DELETE", "v1/users/user-test-1", 405, "method_not_allowed"),
+    ],
+)
+async def test_routing_errors_use_the_envelope(
+    emulator: Emulator, method: str, path: str, status: int, error_type: str
+) -> None:
+    got_status, body, _ = await raw(emulator, method, path, authorization=None)
+    assert (got_status, body["status_code"], body["error_type"]) == (status, status, error_type)
+    assert set(body) == ENVELOPE_KEYS
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "error_type"),
+    [
+        ("v1/totps", b"not json", "bad_request"),
+        ("v1/totps", b'{"user_id": 42}', "bad_request"),
+        ("v1/totps", b'{"user_id": "u", "expiration_minutes": 2}', "invalid_expiration"),
+        ("v1/totps/authenticate", b'{"user_id": "u", "totp_code": "12"}', "invalid_totp_code"),
+        (
+            "v1/totps/recover",
+            b'{"user_id": "u", "recovery_code": "123456"}',
+            "totp_code_used_as_recovery_code",
+        ),
+        ("v1/users", b'{"email": "nope"}', "invalid_email"),
+    ],
+)
+async def test_invalid_bodies_are_400s_with_stytchs_error_types(
+    emulator: Emulator, path: str, body: bytes, error_type: str
+) -> None:
+    status, data, _ = await raw(emulator, "POST", path, body)
+    assert (status, data["error_type"]) == (400, error_type)
+    assert set(data) == ENVELOPE_KEYS
+
+
+async def test_an_oversized_body_gets_the_envelope_too(emulator: Emulator) -> None:
+    status, data, _ = await raw(emulator, "POST", "v1/totps", io.BytesIO(b" " * (2 * 1024 * 1024)))
+    assert (status, data["status_code"], data["error_type"]) == (413, 413, "bad_request")
+
+
+async def test_the_sdk_raises_the_typed_error_of_each_status(
+    emulator: Emulator, client: Client
+) -> None:
+    with pytest.raises(NotFoundError) as unknown:
+        await client.totps.create(user_id="user-test-unknown")
+    assert unknown.value.error_type == "user_not_found"
+    created = await enroll(emulator, client)
+    await client.totps.authenticate(
+        user_id=created.user_id, totp_code=emulator.totp_code(created.secret)
+    )
+    with pytest.raises(BadRequestError) as twice:
+        await client.totps.create(user_id=created.user_id)
+    assert twice.value.error_type == "active_totp_exists"
+    assert twice.value.request_id is not None
+    assert twice.value.request_id.startswith("request-id-test-")
+
+
+# --------------------------------------------------------------------------------------------
+# Fault injection driving the SDK's retry rules
+# --------------------------------------------------------------------------------------------
+
+
+async def test_a_503_is_retried_until_it_clears(emulator: Emulator, client: Client) -> None:
+    created = await enroll(emulator, client)
+    fault = emulator.inject("/v1/totps/recovery_codes", status=503, times=2)
+    listed = await client.totps.recovery_codes(user_id=created.user_id)
+    assert len(listed.totps) == 1
+    assert emulator.request_count("/v1/totps/recovery_codes") == 3
+    assert fault.remaining == 0
+
+
+async def test_a_429_with_retry_after_is_retried_even_for_authenticate(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    emulator.inject("v1/totps/authenticate", status=429, retry_after=0)
+    auth = await client.totps.authenticate(
+        user_id=created.user_id, totp_code=emulator.totp_code(created.secret)
+    )
+    assert auth.user_id == created.user_id
+    assert emulator.request_count("/v1/totps/authenticate") == 2
+
+
+async def test_retries_give_up_after_max_retries(emulator: Emulator, client: Client) -> None:
+    created = await enroll(emulator, client)
+    emulator.inject("/v1/totps/recovery_codes", status=503, times=None)
+    with pytest.raises(InternalServerError) as caught:
+        await client.totps.recovery_codes(user_id=created.user_id)
+    assert caught.value.error_type == "service_unavailable"
+    assert emulator.request_count("/v1/totps/recovery_codes") == 3
+    emulator.clear_faults()
+    assert (await client.totps.recovery_codes(user_id=created.user_id)).user_id == created.user_id
+
+
+async def test_a_retry_after_beyond_the_limit_is_not_waited_for(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    emulator.inject("/v1/totps/recovery_codes", status=429, retry_after=3600)
+    with pytest.raises(RateLimitError) as caught:
+        await client.totps.recovery_codes(user_id=created.user_id)
+    assert caught.value.retry_after == 3600
+    assert emulator.request_count("/v1/totps/recovery_codes") == 1
+
+
+async def test_a_500_is_retried_for_reads_but_not_for_authenticate(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    emulator.inject("/v1/totps/recovery_codes", status=500)
+    await client.totps.recovery_codes(user_id=created.user_id)
+    assert emulator.request_count("/v1/totps/recovery_codes") == 2
+
+    emulator.inject("/v1/totps/authenticate", status=500, error_type="internal_server_error")
+    with pytest.raises(InternalServerError):
+        await client.totps.authenticate(
+            user_id=created.user_id, totp_code=emulator.totp_code(created.secret)
+        )
+    assert emulator.request_count("/v1/totps/authenticate") == 1
+
+
+async def test_a_dropped_connection_after_processing_is_never_replayed(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    code = emulator.totp_code(created.secret)
+    emulator.inject("/v1/totps/authenticate", drop_connection=True)
+    with pytest.raises(APIConnectionError) as caught:
+        await client.totps.authenticate(user_id=created.user_id, totp_code=code)
+    assert caught.value.may_have_been_processed is True
+    assert emulator.request_count("/v1/totps/authenticate") == 1
+    # The server did act: the code is spent, which is why the SDK must not replay it.
+    with pytest.raises(AuthenticationError) as replay:
+        await client.totps.authenticate(user_id=created.user_id, totp_code=code)
+    assert replay.value.error_type == "totp_code_already_authenticated"
+
+
+async def test_a_dropped_connection_is_retried_for_reads(
+    emulator: Emulator, client: Client
+) -> None:
+    created = await enroll(emulator, client)
+    emulator.inject("/v1/totps/recovery_codes", drop_connection=True)
+    listed = await client.totps.recovery_codes(user_id=created.user_id)
+    assert listed.user_id == created.user_id
+    assert emulator.request_count("/v1/totps/recovery_codes") == 2
+
+
+async def test_a_stalled_server_times_the_client_out(emulator: Emulator, client: Client) -> None:
+    created = await enroll(emulator, client)
+    emulator.inject("*", delay=5.0)
+    with pytest.raises(APITimeoutError):
+        await client.totps.authenticate(
+            user_id=created.user_id,
+            totp_code=emulator.totp_code(created.secret),
+            timeout=0.2,
+        )
+    assert emulator.request_count("/v1/totps/authenticate") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# The Emulator object
+# --------------------------------------------------------------------------------------------
+
+
+async def test_the_emulator_object(emulator: Emulator) -> None:
+    assert emulator.url.startswith("http://127.0.0.1:")
+    assert emulator.url.endswith("/")
+    assert emulator.project_id.startswith("project-test-")
+    assert emulator.secret not in repr(emulator)
+    assert emulator.app is not None
+    with pytest.raises(RuntimeError, match="already running"):
+        await emulator.start()
+    emulator.create_user("ada@example.com", name=Name(first_name="Ada"))
+    with pytest.raises(EmulatorError) as duplicate:
+        emulator.create_user("ada@example.com")
+    assert duplicate.value.error_type == "duplicate_email"
+    assert emulator.totp_code("JBSWY3DPEHPK3PXP", 59) == totp_code("JBSWY3DPEHPK3PXP", 59)
+
+
+async def test_an_emulator_not_running_has_no_url_and_cannot_restart() -> None:
+    emulator = Emulator(project_id="project-test-mine", secret="secret-test-mine")
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = emulator.url
+    await emulator.aclose()
+    await emulator.aclose()
+    with pytest.raises(RuntimeError, match="cannot be restarted"):
+        await emulator.start()
+    with pytest.raises(ValueError, match="port"):
+        Emulator(port=70000)
+
+
+async def test_a_state_file_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    async with Emulator(state=state) as first, first.client() as client:
+        created = await client.totps.create(user_id=first.create_user("ada@example.com"))
+        code = first.totp_code(created.secret)
+        await client.totps.authenticate(user_id=created.user_id, totp_code=code)
+        credentials = (first.project_id, first.secret)
+    async with Emulator(state=state) as second, second.client() as client:
+        assert (second.project_id, second.secret) == credentials
+        with pytest.raises(AuthenticationError) as replay:
+            await client.totps.authenticate(user_id=created.user_id, totp_code=code)
+        assert replay.value.error_type == "totp_code_already_authenticated"
+        listed = await client.totps.recovery_codes(user_id=created.user_id)
+        assert listed.totps[0].verified is True
+
+
+async def test_the_port_must_be_free(emulator: Emulator) -> None:
+    port = int(emulator.url.rsplit(":", 1)[1].rstrip("/"))
+    with pytest.raises(OSError):  # noqa: PT011 - the OS chooses the errno
+        await Emulator(port=port).start()

@@ -44,3 +44,14 @@ def docs(session: nox.Session) -> None:
     # -n: nitpicky, every cross-reference must resolve. -W --keep-going: fail, listing them all.
     strict = ["-E", "-n", "-W", "--keep-going"]
     session.run("sphinx-build", *strict, "-b", "html", "docs", "docs/_build/html", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks (about 10 minutes; ``nox -s bench -- --quick`` for a one-minute smoke run).
+
+    A full run rewrites docs/benchmarks.md (between its markers) and docs/_static/benchmarks.png
+    and prints the ratios; see ``python benchmarks/run.py --help`` for the other options.
+    """
+    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -39,8 +39,8 @@ from ._params import CreateParams
 from ._retry import RetryPolicy, Safety, classify_status, next_delay
 
 if TYPE_CHECKING:
-    from ._types import Timeout
     from ._totps import TOTPs
+    from ._types import Timeout
 
 __all__ = ["BulkEnrollment", "BulkProgress", "EnrollmentResult"]
 
@@ -374,9 +374,10 @@ class BulkEnrollment:
                     self._succeeded += 1
                 else:
                     self._failed += 1
+                # Queued first: a failing callback must not lose an enrollment's secrets.
+                await self._results.put(result)
                 if self._on_progress is not None:
                     self._on_progress(self.progress)
-                await self._results.put(result)
         except Exception as error:
             self._fail_run(error)
 

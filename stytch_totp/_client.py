@@ -168,6 +168,9 @@ class Client:
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        # Retry pauses and body reads in progress, cut short by aclose() so none outlives it.
+        self._pauses: set[asyncio.Future[None]] = set()
+        self._reading: set[aiohttp.ClientResponse] = set()
         self.totps = TOTPs(self)
         """The four TOTP operations: :class:`TOTPs`."""
 
@@ -226,6 +229,10 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        for pause in self._pauses:
+            pause.cancel()
+        for response in list(self._reading):
+            response.close()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
@@ -286,6 +293,7 @@ class Client:
                     timeout=attempt_timeout,
                     max_response_bytes=self._max_response_bytes,
                     operation=operation.name,
+                    reading=self._reading,
                 )
             except TransportFailure as failure:
                 failure.error.attempts = retries_done + 1
@@ -301,6 +309,16 @@ class Client:
                 if self._closed:
                     raise ClientClosedError(
                         "the Client was closed while the call was in flight",
+                        operation=operation.name,
+                        attempts=retries_done + 1,
+                    ) from exc
+                raise
+            except asyncio.CancelledError as exc:
+                # Closing the pool cancels the calls queued for a connection; only a cancellation
+                # of the caller's own task may reach the caller as one.
+                if self._closed and not _task_cancelling():
+                    raise ClientClosedError(
+                        "the Client was closed while the call waited for a connection",
                         operation=operation.name,
                         attempts=retries_done + 1,
                     ) from exc
@@ -335,7 +353,25 @@ class Client:
                 _describe(error),
                 request_id,
             )
-            await _sleep(delay)
+            if not await self._pause(delay):
+                raise ClientClosedError(
+                    "the Client was closed while the call waited to retry",
+                    operation=operation.name,
+                    attempts=retries_done,
+                ) from error
+
+    async def _pause(self, delay: float) -> bool:
+        """Wait ``delay`` seconds before a retry; ``False`` if the client was closed meanwhile."""
+        pause = asyncio.ensure_future(_sleep(delay))
+        self._pauses.add(pause)
+        try:
+            await pause
+        except asyncio.CancelledError:
+            if not (pause.cancelled() and self._closed and not _task_cancelling()):
+                raise
+        finally:
+            self._pauses.discard(pause)
+        return not self._closed
 
     @staticmethod
     def _log_response(operation: Operation[Any, Any], raw: RawResponse, started: float) -> None:
@@ -350,6 +386,12 @@ class Client:
 
 # The retry loop's only clock: tests replace it to observe delays without waiting for them.
 _sleep = asyncio.sleep
+
+
+def _task_cancelling() -> bool:
+    """Whether someone asked to cancel the current task (as opposed to a future it awaited)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _describe(error: APIStatusError | APIConnectionError) -> str:

@@ -15,9 +15,10 @@ say *where* the body was wrong. The global cattrs converter is never touched.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar, get_args
+from types import NoneType, UnionType
+from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -180,7 +181,69 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
         conv.register_unstructure_hook(
             params_type, make_dict_unstructure_fn(params_type, conv, _cattrs_omit_if_default=True)
         )
+    if not detailed_validation:
+        _register_fast_paths(conv, explicit_unions={datetime | None})
     return conv
+
+
+def _register_fast_paths(conv: cattrs.Converter, *, explicit_unions: set[Any]) -> None:
+    """Hooks for the hot path that return what cattrs' own would, with fewer calls per value.
+
+    Profiling the client showed response structuring as its largest cost; these hooks remove
+    work cattrs repeats for every value (looking up the hook of ``X`` again for each ``X | None``,
+    one hook call per string of an array or key of an object). Any input they are not sure
+    about goes to the hook cattrs would have used, so results and failures are unchanged. Only
+    the fast converter gets them: the diagnostic one keeps cattrs' paths for its messages.
+    """
+
+    def is_plain_optional(type_: Any) -> bool:
+        args = get_args(type_)
+        return (
+            get_origin(type_) in (Union, UnionType)
+            and len(args) == 2
+            and NoneType in args
+            and type_ not in explicit_unions
+        )
+
+    def optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
+        first, second = get_args(type_)
+        inner_type = first if second is NoneType else second
+        inner_hook = conv.get_structure_hook(inner_type)
+
+        def structure(value: Any, _: Any) -> Any:
+            return None if value is None else inner_hook(value, inner_type)
+
+        return structure
+
+    json_object = Mapping[str, Any]
+    generic_object_hook = conv.get_structure_hook(json_object)
+
+    def structure_object(value: Any, type_: Any) -> Any:
+        # cattrs' hook copies the dict, checking each key with ``_strict_str`` and passing each
+        # ``Any`` value through: with only ``str`` keys, that is exactly ``dict(value)``.
+        if type(value) is dict:
+            for key in value:
+                if type(key) is not str:
+                    break
+            else:
+                return dict(value)
+        return generic_object_hook(value, type_)
+
+    strings = tuple[str, ...]
+    generic_strings_hook = conv.get_structure_hook(strings)
+
+    def structure_strings(value: Any, type_: Any) -> Any:
+        if type(value) is list:
+            for item in value:
+                if type(item) is not str:
+                    break
+            else:
+                return tuple(value)
+        return generic_strings_hook(value, type_)
+
+    conv.register_structure_hook_factory(is_plain_optional, optional_hook)
+    conv.register_structure_hook_func(lambda type_: type_ == json_object, structure_object)
+    conv.register_structure_hook_func(lambda type_: type_ == strings, structure_strings)
 
 
 #: The converter used on every request and response.

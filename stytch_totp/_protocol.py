@@ -74,7 +74,9 @@ RECOVER: Operation[RecoverParams, RecoverResponse] = Operation(
 
 def encode_request(params: Any) -> bytes:
     """The JSON body for ``params``: omit-empty, compact, UTF-8."""
-    return orjson.dumps(converter.unstructure(params))
+    # orjson returns its 4 KiB write buffer as the bytes object, and the body lives as long as
+    # the call is in flight: an exact-size copy keeps 10,000 calls in flight 40 MB lighter.
+    return memoryview(orjson.dumps(converter.unstructure(params))).tobytes()
 
 
 def _is_json_content_type(content_type: str | None) -> bool:

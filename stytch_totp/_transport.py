@@ -70,13 +70,26 @@ async def post(
     timeout: aiohttp.ClientTimeout,
     max_response_bytes: int,
     operation: str,
+    reading: set[aiohttp.ClientResponse] | None = None,
 ) -> RawResponse:
-    """POST ``body`` to ``url``; never follows redirects, so credentials stay with this host."""
+    """POST ``body`` to ``url``; never follows redirects, so credentials stay with this host.
+
+    While the body is read, the response sits in ``reading``: closing a pool does not wake a
+    reader waiting for more of a body (aiohttp forgets the payload when it closes the
+    connection), closing the response does.
+    """
     try:
         async with session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False
         ) as response:
-            content = await _read_capped(response, max_response_bytes)
+            if reading is None:
+                content = await _read_capped(response, max_response_bytes)
+            else:
+                reading.add(response)
+                try:
+                    content = await _read_capped(response, max_response_bytes)
+                finally:
+                    reading.discard(response)
             return RawResponse(response.status, response.headers, content)
     except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
         error = APIConnectionError(

@@ -33,7 +33,9 @@ async def verify_totp(request: web.Request) -> web.Response:
         )
     except stytch_totp.InvalidParamsError:
         return web.json_response({"error": "Enter the 6 digits your app shows."}, status=400)
-    except stytch_totp.AuthenticationError:
+    except stytch_totp.AuthenticationError as error:
+        if error.error_type == "unauthorized_credentials":
+            raise  # our Stytch credentials are wrong, not the user's code: a 500
         return web.json_response({"error": "Wrong or already used code."}, status=401)
     except stytch_totp.RateLimitError:
         return web.json_response({"error": "Too many attempts; try later."}, status=429)

@@ -38,7 +38,9 @@ async def verify_totp(request: Request) -> JSONResponse:
         )
     except stytch_totp.InvalidParamsError:
         return JSONResponse({"error": "Enter the 6 digits your app shows."}, status_code=400)
-    except stytch_totp.AuthenticationError:
+    except stytch_totp.AuthenticationError as error:
+        if error.error_type == "unauthorized_credentials":
+            raise  # our Stytch credentials are wrong, not the user's code: a 500
         return JSONResponse({"error": "Wrong or already used code."}, status_code=401)
     except stytch_totp.RateLimitError:
         return JSONResponse({"error": "Too many attempts; try later."}, status_code=429)

@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         with results:
             records = _filter_records(parsed, source, results.enrolled, tally, results.write)
-            total = source.count() - len(results.enrolled) if source.countable else None
+            total = max(source.count() - len(results.enrolled), 0) if source.countable else None
             return asyncio.run(_enroll(args, client, records, results, tally, total))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
@@ -30,6 +31,8 @@ from ._requests import (
 from ._responses import error_response, to_json
 
 __all__ = ["EmulatorState", "build_app"]
+
+logger = logging.getLogger("stytch_totp.testing")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -98,6 +101,10 @@ async def _handle(
         else:
             message = exc.reason
         return _error(EmulatorError(error_type, message, status=exc.status))
+    except Exception:
+        # A bug in the emulator: logged in full, and answered the way Stytch answers its own.
+        logger.exception("the emulator failed on %s %s", request.method, request.path)
+        return _error(EmulatorError("internal_server_error"))
 
 
 @web.middleware

@@ -39,6 +39,13 @@ def _name(name: str | Name | None) -> Name | None:
     return Name(first_name=first, last_name=last)
 
 
+def _base_url(host: str, port: int) -> str:
+    # Listening on every interface: clients reach it on loopback (the SDK allows http:// there).
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - recognising the address, not binding to it
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"  # noqa: S104
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 class Emulator:
     """A Stytch TOTP API on ``http://127.0.0.1:<port>/``, with state you can inspect and steer.
 
@@ -126,8 +133,7 @@ class Emulator:
             raise
         self._runner = runner
         host, port = runner.addresses[0][:2]
-        host_in_url = f"[{host}]" if ":" in host else host
-        self._url = f"http://{host_in_url}:{port}/"
+        self._url = _base_url(host, port)
         return self
 
     async def aclose(self) -> None:

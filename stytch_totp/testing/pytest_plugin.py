@@ -4,6 +4,8 @@
 * ``stytch_client``: a :class:`stytch_totp.Client` pointed at it, closed after the test.
 
 Both are async fixtures run by pytest-asyncio, in the event loop of the test that uses them.
+Override ``stytch_emulator`` (in a conftest or a test module) to use a state file, a stopped
+clock or given credentials: ``stytch_client`` follows it.
 The plugin imports nothing heavy until a fixture is used, so installing stytch-totp neither slows
 down nor breaks other test suites, even those without pytest-asyncio or the emulator extra.
 """

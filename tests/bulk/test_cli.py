@@ -257,9 +257,11 @@ def test_reads_standard_input(
     data = b'{"user_id": "user-1"}\n{"user_id": "user-2"}\n'
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
 
-    assert enroll("-", "-o", output) == 0
+    assert enroll("-", "-o", output, "--include-qr-code") == 0
 
-    assert sorted(r["user_id"] for r in by_status(output, "enrolled")) == ["user-1", "user-2"]
+    enrolled = by_status(output, "enrolled")
+    assert sorted(r["user_id"] for r in enrolled) == ["user-1", "user-2"]
+    assert all(r["qr_code"].startswith("data:image/png;base64,") for r in enrolled)
 
 
 def test_dry_run_sends_nothing_and_writes_nothing(

@@ -215,8 +215,9 @@ async def test_max_rate_caps_requests_started_per_second(fake: FakeStytch, clien
 
     assert all(r.ok for r in results)
     arrivals = sorted(arrival.at for arrival in fake.arrivals)
-    # Starts are spaced 1/rate apart; arrivals can only bunch up by network jitter.
-    assert arrivals[-1] - arrivals[0] >= (count - 1) / rate * 0.9
+    # Starts are spaced 1/rate apart, so the arrivals span (count - 1) / rate, less whatever
+    # delayed the first one. Unpaced, eight workers would send them all within a few ms.
+    assert arrivals[-1] - arrivals[0] >= (count - 1) / rate / 2
 
 
 # -- 429s and other faults -------------------------------------------------------------------
@@ -237,9 +238,9 @@ async def test_a_429_pauses_every_worker_for_retry_after_then_resumes(
     assert len(limited) == 1
     pause_start = limited[0].at
     during = [a for a in fake.arrivals if pause_start < a.at < pause_start + retry_after]
-    # Only requests already in flight when the 429 was sent may arrive during the pause: without
-    # a batch-wide pause the other workers would have sent dozens.
-    assert len(during) <= concurrency - 1
+    # Only requests sent before the client read the 429 (about one per other worker) may arrive
+    # during the pause; without a batch-wide pause the other workers would have sent hundreds.
+    assert len(during) < 2 * concurrency
     retried = fake.arrivals_of(limited[0].user_id)
     assert [a.status for a in retried] == [429, 200]
     assert retried[1].at >= pause_start + retry_after
@@ -577,9 +578,19 @@ async def test_an_on_progress_callback_that_raises_stops_the_run(
     def explode(progress: BulkProgress) -> None:
         raise ZeroDivisionError("callback bug")
 
+    results: list[EnrollmentResult] = []
+
+    async def consume() -> None:
+        async with client.totps.create_many(user_ids(50), on_progress=explode) as batch:
+            async for result in batch:
+                results.append(result)
+
     with pytest.raises(ZeroDivisionError):
-        await collect(client.totps.create_many(user_ids(50), on_progress=explode))
+        await consume()
+
     assert len(fake.arrivals) < 50
+    # Every enrollment made is still reported, the one whose callback failed included.
+    assert {r.user_id for r in results} == set(fake.enrolled)
 
 
 async def test_closing_the_client_stops_the_run(fake: FakeStytch, serve: ServerFactory) -> None:

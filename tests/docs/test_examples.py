@@ -113,6 +113,27 @@ async def test_aiohttp_app_shares_one_client_and_closes_it_at_shutdown(
     assert stytch_env.request_count("/v1/totps/authenticate") == 3  # enroll + ok + replay
 
 
+async def test_aiohttp_app_answers_500_when_its_stytch_credentials_are_wrong(
+    stytch_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = load_example("app_aiohttp")
+    monkeypatch.setenv("STYTCH_SECRET", "secret-test-not-the-right-one")
+    user_id = stytch_env.create_user("ada@example.com")
+    runner = web.AppRunner(example.make_app(), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        form = {"user_id": user_id, "code": "123456"}
+        async with (
+            aiohttp.ClientSession() as browser,
+            browser.post(f"http://{host}:{port}/mfa/totp", json=form) as response,
+        ):
+            assert response.status == 500  # not a 401 "wrong code" for the user
+    finally:
+        await runner.cleanup()
+
+
 async def test_starlette_app_gets_the_client_from_its_lifespan(stytch_env: Emulator) -> None:
     from starlette.testclient import TestClient
 

@@ -26,6 +26,8 @@ from stytch_totp import (
     totp_code,
 )
 from stytch_totp.testing import Emulator, EmulatorError
+from stytch_totp.testing._emulator import _base_url
+from stytch_totp.testing._project import EmulatedProject
 
 #: Retries without waiting, so fault tests stay fast.
 FAST_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.0, max_backoff=0.0)
@@ -518,3 +520,30 @@ async def test_the_port_must_be_free(emulator: Emulator) -> None:
     port = int(emulator.url.rsplit(":", 1)[1].rstrip("/"))
     with pytest.raises(OSError):  # noqa: PT011 - the OS chooses the errno
         await Emulator(port=port).start()
+
+
+async def test_a_bug_in_the_emulator_is_logged_and_answered_with_the_envelope(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("emulator bug")
+
+    monkeypatch.setattr(EmulatedProject, "recovery_codes", broken)
+    status, body, _ = await raw(emulator, "POST", "v1/totps/recovery_codes", b'{"user_id": "u"}')
+    assert (status, body["error_type"]) == (500, "internal_server_error")
+    assert set(body) == ENVELOPE_KEYS
+    assert "emulator bug" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8787/"),
+        ("0.0.0.0", "http://127.0.0.1:8787/"),  # noqa: S104 - not binding anything
+        ("::", "http://[::1]:8787/"),
+        ("::1", "http://[::1]:8787/"),
+        ("localhost", "http://localhost:8787/"),
+    ],
+)
+def test_the_base_url_is_one_clients_can_reach(host: str, url: str) -> None:
+    assert _base_url(host, 8787) == url

@@ -37,6 +37,35 @@ async def test_each_test_gets_a_fresh_emulator(stytch_emulator):
 """
 
 
+OVERRIDE_TESTS = """
+from datetime import datetime, timezone
+
+import pytest
+import pytest_asyncio
+
+from stytch_totp.testing import Clock, Emulator
+
+FROZEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest_asyncio.fixture
+async def stytch_emulator():
+    async with Emulator(clock=Clock(FROZEN), project_name="Acme") as emulator:
+        yield emulator
+
+
+@pytest.mark.asyncio
+async def test_the_client_follows_an_overridden_emulator(stytch_emulator, stytch_client):
+    assert stytch_emulator.project_name == "Acme"
+    user_id = stytch_emulator.create_user("ada@example.com")
+    created = await stytch_client.totps.create(user_id=user_id)
+    code = stytch_emulator.totp_code(created.secret)
+    assert code == stytch_emulator.totp_code(created.secret, FROZEN)
+    await stytch_client.totps.authenticate(user_id=user_id, totp_code=code)
+    assert stytch_emulator.request_count() == 2
+"""
+
+
 @pytest.mark.parametrize("mode", ["auto", "strict"])
 def test_users_get_an_emulator_and_a_client(pytester: pytest.Pytester, mode: str) -> None:
     pytester.makeini(
@@ -47,9 +76,9 @@ def test_users_get_an_emulator_and_a_client(pytester: pytest.Pytester, mode: str
         filterwarnings = error
         """
     )
-    pytester.makepyfile(test_users_app=USERS_TESTS)
+    pytester.makepyfile(test_users_app=USERS_TESTS, test_override=OVERRIDE_TESTS)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_without_pytest_asyncio_the_fixtures_say_what_is_missing(

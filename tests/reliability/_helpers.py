@@ -43,7 +43,7 @@ class Operation:
 
     async def call(self, client: Client, **extra: Any) -> object:
         method = getattr(client.totps, self.name)
-        result: object = await method(**self.kwargs, **extra)
+        result: object = await method(**{**self.kwargs, **extra})
         return result
 
     def success_body(self) -> dict[str, Any]:

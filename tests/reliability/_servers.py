@@ -253,6 +253,7 @@ class RawServer:
 
     Use as an async context manager. ``tls`` makes it speak HTTPS (the TLS handshake happens
     after the TCP connection is counted, so refused handshakes are counted too).
+    ``keep_requests=False`` only counts requests, for runs too long to keep them all.
     """
 
     def __init__(
@@ -260,10 +261,17 @@ class RawServer:
         choose: Callable[[Received], Action],
         *,
         tls: ssl.SSLContext | None = None,
+        keep_requests: bool = True,
     ) -> None:
         self.choose = choose
         self.requests: list[Received] = []
+        """Every request received, unless ``keep_requests`` is false (a soak keeps none)."""
+        self.received = 0
+        """How many requests arrived."""
         self.connections = 0
+        """How many TCP connections were accepted."""
+        self._keep_requests = keep_requests
+        self._arrivals: list[tuple[int, asyncio.Future[None]]] = []
         self._tls = tls
         self._server: asyncio.Server | None = None
         self._closing = asyncio.Event()
@@ -281,6 +289,17 @@ class RawServer:
         """Base URL with a trailing slash."""
         scheme = "https" if self._tls is not None else "http"
         return f"{scheme}://127.0.0.1:{self.port}/"
+
+    async def until_received(self, count: int) -> None:
+        """Return once ``count`` requests have arrived in all."""
+        if self.received >= count:
+            return
+        entry = (count, asyncio.get_running_loop().create_future())
+        self._arrivals.append(entry)
+        try:
+            await entry[1]
+        finally:
+            self._arrivals.remove(entry)
 
     async def __aenter__(self) -> RawServer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -311,7 +330,12 @@ class RawServer:
                 request = await _read_request(reader, connection)
                 if request is None:
                     break
-                self.requests.append(request)
+                self.received += 1
+                if self._keep_requests:
+                    self.requests.append(request)
+                for count, arrived in self._arrivals:
+                    if self.received >= count and not arrived.done():
+                        arrived.set_result(None)
                 action = self.choose(request)
                 if not await action(Exchange(writer, request, self._closing)):
                     break

@@ -45,9 +45,12 @@ async def start_server() -> AsyncIterator[StartServer]:
     started: list[RawServer] = []
 
     async def start(
-        choose: Callable[[Received], Action], *, tls: ssl.SSLContext | None = None
+        choose: Callable[[Received], Action],
+        *,
+        tls: ssl.SSLContext | None = None,
+        keep_requests: bool = True,
     ) -> RawServer:
-        server = RawServer(choose, tls=tls)
+        server = RawServer(choose, tls=tls, keep_requests=keep_requests)
         await server.__aenter__()
         started.append(server)
         return server

@@ -36,7 +36,9 @@ def _answer_in_pieces(body: bytes, rng: random.Random) -> Action:
     The pauses put the client's cancellation anywhere: before the status line, between the
     headers and the body, in the middle of the body.
     """
-    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nContent-Type: application/json\r\n\r\n"
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nContent-Type: application/json\r\n\r\n"
+    )
     data = head.encode() + body
     cuts = sorted(rng.sample(range(1, len(data)), 3))
     pieces = [data[i:j] for i, j in zip([0, *cuts], [*cuts, len(data)], strict=True)]
@@ -82,12 +84,10 @@ async def test_cancelling_a_thousand_calls_at_random_points_leaks_nothing(
 
     with no_warnings():
         before = asyncio.all_tasks()
-        calls = [
-            asyncio.create_task(rng.choice(OPERATIONS).call(client)) for _ in range(1000)
-        ]
+        calls = [asyncio.create_task(rng.choice(OPERATIONS).call(client)) for _ in range(1000)]
         for call in calls:
-            # From "before it even starts" to "probably finished" (answers take 0-80 ms).
-            loop.call_later(rng.choice([0.0, rng.uniform(0.0, 0.1)]), call.cancel)
+            # From "before it even starts" to "long finished" (a thousand answers take ~0.5 s).
+            loop.call_later(rng.choice([0.0, rng.uniform(0.0, 1.0)]), call.cancel)
         async with asyncio.timeout(HANG_GUARD):
             outcomes = await asyncio.gather(*calls, return_exceptions=True)
 
@@ -136,27 +136,36 @@ async def test_closing_the_client_ends_every_call_in_flight_with_client_closed_e
         return respond(503, b"busy", content_type="text/plain", headers=[("Retry-After", "30")])
 
     server = await start_server(choose)
-    client = make_client(server.url, timeout=HANG_GUARD, max_connections=20)
+    client = make_client(server.url, timeout=HANG_GUARD, max_connections=14)
 
     async def call(kind: str, n: int) -> object:
         return await operation.call(client, user_id=f"{kind}:{n}")
 
+    async def until_received(count: int) -> None:
+        async with asyncio.timeout(HANG_GUARD):
+            await server.until_received(count)
+
     with no_warnings():
-        calls = [
+        # 6 calls asleep before their retry (their connections went back to the pool)...
+        calls = [asyncio.create_task(call("backoff", n)) for n in range(6)]
+        await until_received(6)
+        # ...12 holding a connection, waiting for headers or for the rest of a body...
+        calls += [
             asyncio.create_task(call(kind, n))
-            for kind in ("stall-headers", "stall-body", "backoff")
+            for kind in ("stall-headers", "stall-body")
             for n in range(6)
         ]
-        # 18 calls, 20 connections: let them all reach the server, and 6 more queue for the pool.
-        while len(server.requests) < 18:
-            await asyncio.sleep(0.01)
-        queued = [asyncio.create_task(call("stall-headers", 100 + n)) for n in range(6)]
+        await until_received(18)
+        # ...and, with 14 connections in all, 2 more get through and 4 queue for the pool.
+        calls += [asyncio.create_task(call("stall-headers", 100 + n)) for n in range(6)]
+        await until_received(20)
         await asyncio.sleep(0.05)
-        assert _pool_waiters(client) == 4  # 2 found a free slot (the backoff calls let theirs go)
+        assert _pool_waiters(client) == 4
+        assert connections_in_use(client) == 14
 
         await client.aclose()
         async with asyncio.timeout(5.0):  # far less than the 30 s backoff or the timeouts
-            outcomes = await asyncio.gather(*calls, *queued, return_exceptions=True)
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
 
         for outcome in outcomes:
             assert isinstance(outcome, ClientClosedError), repr(outcome)
@@ -179,8 +188,8 @@ async def test_a_call_queued_for_the_pool_ends_with_client_closed_error(
 
     with no_warnings():
         holding = asyncio.create_task(operation.call(client))
-        while not server.requests:
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(HANG_GUARD):
+            await server.until_received(1)
         waiting = asyncio.create_task(operation.call(client))
         await asyncio.sleep(0.05)
         assert _pool_waiters(client) == 1
@@ -202,11 +211,31 @@ async def test_a_call_sleeping_before_a_retry_ends_when_the_client_closes(
 
     with no_warnings():
         sleeping = asyncio.create_task(operation.call(client))
-        while not server.requests:
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(HANG_GUARD):
+            await server.until_received(1)
         await asyncio.sleep(0.05)
         await client.aclose()
         async with asyncio.timeout(5.0):
             with pytest.raises(ClientClosedError):
                 await sleeping
         assert len(server.requests) == 1
+
+
+async def test_a_call_reading_a_stalled_body_ends_when_the_client_closes(
+    start_server: StartServer, make_client: MakeClient
+) -> None:
+    server = await start_server(lambda _: stall_mid_body())
+    # With a 60 s attempt timeout, only the close itself can end the call quickly.
+    client = make_client(server.url, timeout=60.0)
+
+    with no_warnings():
+        reading = asyncio.create_task(OPERATIONS[3].call(client))
+        async with asyncio.timeout(HANG_GUARD):
+            await server.until_received(1)
+        await asyncio.sleep(0.05)
+        await client.aclose()
+        async with asyncio.timeout(5.0):
+            with pytest.raises(ClientClosedError) as caught:
+                await reading
+        # The request was sent and its answer had begun: it may well have been processed.
+        assert caught.value.may_have_been_processed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -46,9 +45,9 @@ async def test_a_redirect_to_another_host_is_not_followed(
 
 
 @pytest.fixture
-def stranger() -> Iterator[SelfSigned]:
+def stranger() -> SelfSigned:
     """Another self-signed certificate, unrelated to the server's."""
-    yield make_self_signed()
+    return make_self_signed()
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.name)

@@ -398,7 +398,7 @@ def write_chart(results: Results, path: Path) -> None:
             axis.bar(
                 positions, heights, width, label=VARIANT_LABELS[variant], color=colors[variant]
             )
-        axis.set_xticks(range(len(cells)), cell_labels)
+        axis.set_xticks(range(len(cells)), cell_labels, fontsize="small")
         axis.set_title(title)
         axis.grid(axis="y", alpha=0.3)
     axes[0][0].legend(loc="upper right", fontsize="small")
@@ -417,7 +417,7 @@ def write_chart(results: Results, path: Path) -> None:
         if limit is not None:
             axis.axhline(limit, color=colors[baseline], linestyle="--", linewidth=1)
     axis.axhline(1.0, color="black", linewidth=0.8)
-    axis.set_xticks(range(len(cells)), cell_labels)
+    axis.set_xticks(range(len(cells)), cell_labels, fontsize="small")
     axis.set_title("stytch-totp CPU/request as a ratio (dashed: targets)")
     axis.legend(loc="upper right", fontsize="small")
     axis.grid(axis="y", alpha=0.3)

@@ -25,7 +25,7 @@ import aiohttp
 import attrs
 
 from ._bulk_pacing import PauseGate, TokenBucket, wait_turn
-from ._config import EXPIRATION_MINUTES_MAX, EXPIRATION_MINUTES_MIN
+from ._config import EXPIRATION_MINUTES_MAX, EXPIRATION_MINUTES_MIN, MAX_RATE_LIMITED_REQUEUES
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
     from ._types import Timeout
 
 __all__ = ["BulkEnrollment", "BulkProgress", "EnrollmentResult"]
-
-#: How many times one user is put back after a 429 ``too_many_requests`` before it fails.
-MAX_RATE_LIMITED_REQUEUES: Final = 10
 
 _NO_RETRY: Final = RetryPolicy.none()
 

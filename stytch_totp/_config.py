@@ -42,6 +42,11 @@ DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 #: Backoff jitter only ever shortens a delay, by up to this fraction.
 BACKOFF_JITTER: Final = 0.25
 
+#: Requests a bulk enrollment keeps in flight, unless told otherwise.
+DEFAULT_BULK_CONCURRENCY: Final = 16
+#: How many times a bulk enrollment puts one user back after a 429 ``too_many_requests``.
+MAX_RATE_LIMITED_REQUEUES: Final = 10
+
 #: Sent as ``User-Agent`` on every request (a caller's ``user_agent`` is appended).
 USER_AGENT: Final = f"stytch-totp-python/{__version__}"
 

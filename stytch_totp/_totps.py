@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _protocol
 from ._bulk import BulkEnrollment, ProgressCallback
+from ._config import DEFAULT_BULK_CONCURRENCY
 from ._exceptions import InvalidParamsError
 from ._models import AuthenticateResponse, CreateResponse, RecoverResponse, RecoveryCodesResponse
 from ._params import AuthenticateParams, CreateParams, RecoverParams, RecoveryCodesParams
@@ -105,7 +106,7 @@ class TOTPs:
         users: Iterable[str | CreateParams] | AsyncIterable[str | CreateParams],
         /,
         *,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
         expiration_minutes: int | None = None,
         max_rate: float | None = None,
         retry: RetryPolicy | None = None,

@@ -296,7 +296,7 @@ class _Tally:
     skipped: int = 0
     malformed: int = 0
     pending: int = 0
-    """Records read but not yet sent when the run ended."""
+    """Users sent (or about to be) whose result never came: abandoned in flight."""
 
 
 def _parse(args: argparse.Namespace, source: _InputSource) -> Iterator[InputRecord | MalformedLine]:

@@ -26,7 +26,8 @@ from stytch_totp import (
     RetryPolicy,
     UnexpectedResponseError,
 )
-from stytch_totp._bulk import MAX_RATE_LIMITED_REQUEUES, _connection_safety
+from stytch_totp._bulk import _connection_safety
+from stytch_totp._config import MAX_RATE_LIMITED_REQUEUES
 from stytch_totp._retry import Safety
 from tests.bulk._fake import FakeStytch, eventually
 from tests.bulk.conftest import FAST_RETRY

@@ -7,11 +7,11 @@ the params object, so bad input raises :class:`InvalidParamsError` before anythi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _protocol
-from ._bulk import BulkEnrollment, ProgressCallback
+from ._bulk import BulkEnrollment, BulkProgress
 from ._config import DEFAULT_BULK_CONCURRENCY
 from ._exceptions import InvalidParamsError
 from ._models import AuthenticateResponse, CreateResponse, RecoverResponse, RecoveryCodesResponse
@@ -111,7 +111,7 @@ class TOTPs:
         max_rate: float | None = None,
         retry: RetryPolicy | None = None,
         timeout: Timeout | None = None,
-        on_progress: ProgressCallback | None = None,
+        on_progress: Callable[[BulkProgress], None] | None = None,
     ) -> BulkEnrollment:
         """Enroll many users at once; see :class:`BulkEnrollment` for how to iterate.
 

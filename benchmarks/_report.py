@@ -203,8 +203,10 @@ def _run_line(results: Results) -> str:
     versions = meta.get("versions", {})
     version_text = ", ".join(f"{name} {version}" for name, version in versions.items())
     mode = "quick (smoke) mode, not for conclusions" if config.get("quick") else "full mode"
+    load = meta.get("load_average_at_start")
+    load_text = f" (load average {load[0]:.1f} at the start)" if load else ""
     return (
-        f"Run of {meta.get('date', '?')} on {meta.get('machine', '?')}; "
+        f"Run of {meta.get('date', '?')} on {meta.get('machine', '?')}{load_text}; "
         f"Python {meta.get('python', '?')}; {version_text}. "
         f"{config.get('reps', '?')} repetitions of {config.get('requests', 0):,} requests "
         f"(after {config.get('warmup', 0):,} warm-up requests) per variant, endpoint and "
@@ -380,9 +382,28 @@ def write_chart(results: Results, path: Path) -> None:
         "official": "#e07b39",
         "stytch_totp": "#2e7d32",
     }
-    figure, axes = plt.subplots(2, 3, figsize=(16, 9), layout="constrained")
+    figure, axes = plt.subplots(2, 3, figsize=(16, 9.5), layout="constrained")
     cells = [(endpoint, c) for endpoint in ENDPOINTS for c in concurrencies(results)]
-    cell_labels = [f"{endpoint}\nc={c}" for endpoint, c in cells]
+    cell_labels = [f"c={c}" for _, c in cells]
+
+    def label_cells(axis: Any) -> None:
+        # Concurrency under each group of bars, the endpoint once under its groups.
+        axis.set_xticks(range(len(cells)), cell_labels)
+        for endpoint in ENDPOINTS:
+            positions = [x for x, (name, _) in enumerate(cells) if name == endpoint]
+            if positions:
+                axis.text(
+                    sum(positions) / len(positions),
+                    -0.11,
+                    endpoint,
+                    transform=axis.get_xaxis_transform(),
+                    ha="center",
+                    va="top",
+                    fontweight="bold",
+                )
+        for boundary in range(1, len(ENDPOINTS)):
+            axis.axvline(boundary * len(cells) / len(ENDPOINTS) - 0.5, color="0.8", linewidth=0.8)
+
     width = 0.8 / len(VARIANT_ORDER)
 
     for axis, value, title in (
@@ -398,7 +419,7 @@ def write_chart(results: Results, path: Path) -> None:
             axis.bar(
                 positions, heights, width, label=VARIANT_LABELS[variant], color=colors[variant]
             )
-        axis.set_xticks(range(len(cells)), cell_labels, fontsize="small")
+        label_cells(axis)
         axis.set_title(title)
         axis.grid(axis="y", alpha=0.3)
     axes[0][0].legend(loc="upper right", fontsize="small")
@@ -417,7 +438,7 @@ def write_chart(results: Results, path: Path) -> None:
         if limit is not None:
             axis.axhline(limit, color=colors[baseline], linestyle="--", linewidth=1)
     axis.axhline(1.0, color="black", linewidth=0.8)
-    axis.set_xticks(range(len(cells)), cell_labels, fontsize="small")
+    label_cells(axis)
     axis.set_title("stytch-totp CPU/request as a ratio (dashed: targets)")
     axis.legend(loc="upper right", fontsize="small")
     axis.grid(axis="y", alpha=0.3)

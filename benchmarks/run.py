@@ -347,7 +347,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         }
         if options.quick
         else {
-            "reps": 5,
+            "reps": 7,
             "requests": 2000,
             "warmup": 200,
             "rss_calls": 10_000,
@@ -393,10 +393,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rss": measure_rss,
         "bulk": run_bulk,
     }
+    phase_seconds = results["meta"]["phase_seconds"] = {}
     for phase in PHASES:
         if phase in phases:
             _log(f"{phase}...")
+            phase_started = time.monotonic()
             results[phase] = measures[phase](options)
+            phase_seconds[phase] = round(time.monotonic() - phase_started, 1)
     results["meta"]["duration_seconds"] = round(time.monotonic() - started, 1)
 
     complete = not options.quick and set(phases) == set(PHASES)

@@ -10,7 +10,6 @@ try again.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
 import random
@@ -24,6 +23,7 @@ from yarl import URL
 
 from . import _config
 from ._exceptions import APIConnectionError, APIStatusError, ClientClosedError, InvalidParamsError
+from ._net import is_loopback_host
 from ._protocol import Operation, decode_error, decode_response, encode_request
 from ._retry import RetryPolicy, classify_status, next_delay, parse_retry_after
 from ._totps import TOTPs
@@ -53,17 +53,6 @@ def _resolve_timeout(timeout: Timeout | None) -> aiohttp.ClientTimeout:
     )
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _resolve_base_url(
     project_id: str, environment: Literal["test", "live"] | None, base_url: str | None
 ) -> URL:
@@ -81,7 +70,7 @@ def _resolve_base_url(
     url = URL(base_url)
     if url.scheme not in ("https", "http") or not url.host:
         raise InvalidParamsError("base_url", "must be an absolute https:// URL")
-    if url.scheme == "http" and not _is_loopback(url.host):
+    if url.scheme == "http" and not is_loopback_host(url.host):
         raise InvalidParamsError(
             "base_url",
             "plain http:// is only allowed for loopback hosts (127.0.0.1, ::1, localhost)",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import run
 from _report import VARIANT_ORDER
@@ -57,3 +60,17 @@ def test_import_time_is_read_from_importtime() -> None:
     assert run.import_time_us("json") > 0
     with pytest.raises(run.BenchmarkError):
         run.import_time_us("no_such_module_anywhere")
+
+
+def test_breakdown_prints_one_row_per_step() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(run.HERE / "breakdown.py"), "--requests", "20", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=run.child_environment(),
+    )
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 + 4  # header, rule, four steps
+    assert all(float(row.rsplit("|", 2)[1]) > 0 for row in rows[2:])

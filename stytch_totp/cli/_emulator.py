@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import shlex
 import signal
 import sqlite3
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from .. import _config
+from .._net import is_loopback_host
 
 if TYPE_CHECKING:
     from ..testing import Emulator
@@ -85,15 +85,6 @@ def _project_name(text: str) -> str:
     return text
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _print_banner(emulator: Emulator, state: Path | None, out: IO[str]) -> None:
     where = f"{state} (SQLite, kept across restarts)" if state else "in memory (lost on exit)"
     exports = " ".join(
@@ -144,7 +135,7 @@ async def serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             loop.add_signal_handler(signum, stop.set)
             handled.append(signum)
     try:
-        if not _is_loopback(args.host):
+        if not is_loopback_host(args.host):
             err.write(f"{PROG}: warning: listening on {args.host}, reachable from other machines\n")
         _print_banner(emulator, args.state, out)
         await stop.wait()

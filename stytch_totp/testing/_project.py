@@ -33,7 +33,7 @@ import string
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
 import orjson
@@ -67,6 +67,8 @@ from ._records import ProjectRecord, RecoveryCodeRecord, SessionRecord, TOTPReco
 from ._requests import NewUser, check_new_user
 from ._responses import CreateUserResponse, DeleteTOTPResponse, GetUserResponse, JWKSResponse, wire
 from ._store import Store
+
+_SignInResponse = TypeVar("_SignInResponse", AuthenticateResponse, RecoverResponse)
 
 __all__ = ["DEFAULT_PROJECT_NAME", "EmulatedProject", "new_request_id"]
 
@@ -298,7 +300,6 @@ class EmulatedProject:
         if not fresh:
             raise EmulatorError("totp_code_already_authenticated")
         self._store.put_totp(attrs.evolve(totp, verified=True, last_used_step=max(fresh)))
-        user = self._succeed(user)
         factor = AuthenticationFactor(
             type=AuthenticationFactorType.TOTP,
             delivery_method=AuthenticationFactorDeliveryMethod.AUTHENTICATOR_APP,
@@ -307,17 +308,7 @@ class EmulatedProject:
             updated_at=now,
             authenticator_app_factor=AuthenticatorAppFactor(totp_id=totp.totp_id),
         )
-        token, jwt, session = self._apply_session(plan, user, factor, now)
-        return AuthenticateResponse(
-            request_id=new_request_id(),
-            status_code=200,
-            user_id=user.user_id,
-            totp_id=totp.totp_id,
-            user=self._user_view(user, now),
-            session_token=token,
-            session_jwt=jwt,
-            session=session,
-        )
+        return self._signed_in(AuthenticateResponse, plan, user, totp, factor, now)
 
     def recovery_codes(self, params: RecoveryCodesParams) -> RecoveryCodesResponse:
         """``POST /v1/totps/recovery_codes``: the user's TOTPs with their unused codes."""
@@ -361,7 +352,6 @@ class EmulatedProject:
             for code in totp.recovery_codes
         )
         self._store.put_totp(attrs.evolve(totp, recovery_codes=spent))
-        user = self._succeed(user)
         factor = AuthenticationFactor(
             type=AuthenticationFactorType.RECOVERY_CODES,
             delivery_method=AuthenticationFactorDeliveryMethod.RECOVERY_CODE,
@@ -370,8 +360,21 @@ class EmulatedProject:
             updated_at=now,
             recovery_code_factor=RecoveryCodeFactor(totp_recovery_code_id=matched.recovery_code_id),
         )
+        return self._signed_in(RecoverResponse, plan, user, totp, factor, now)
+
+    def _signed_in(
+        self,
+        response_type: type[_SignInResponse],
+        plan: _SessionPlan | None,
+        user: UserRecord,
+        totp: TOTPRecord,
+        factor: AuthenticationFactor,
+        now: datetime,
+    ) -> _SignInResponse:
+        """The end of a successful authenticate or recover: reset failures, session, response."""
+        user = self._succeed(user)
         token, jwt, session = self._apply_session(plan, user, factor, now)
-        return RecoverResponse(
+        return response_type(
             request_id=new_request_id(),
             status_code=200,
             user_id=user.user_id,

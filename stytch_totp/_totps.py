@@ -99,6 +99,7 @@ class TOTPs:
         if params is None:
             _missing_required(CreateParams, fields, "user_id")
         built = _params(CreateParams, params, fields)
+        del fields  # not kept alive across the await: thousands of calls may be in flight
         return await self._client._call(_protocol.CREATE, built, timeout=timeout, retry=retry)
 
     def create_many(
@@ -193,6 +194,7 @@ class TOTPs:
         if params is None:
             _missing_required(AuthenticateParams, fields, "user_id", "totp_code")
         built = _params(AuthenticateParams, params, fields)
+        del fields
         return await self._client._call(_protocol.AUTHENTICATE, built, timeout=timeout, retry=retry)
 
     @overload
@@ -231,6 +233,7 @@ class TOTPs:
         if params is None:
             _missing_required(RecoveryCodesParams, fields, "user_id")
         built = _params(RecoveryCodesParams, params, fields)
+        del fields
         return await self._client._call(
             _protocol.RECOVERY_CODES, built, timeout=timeout, retry=retry
         )
@@ -291,4 +294,5 @@ class TOTPs:
         if params is None:
             _missing_required(RecoverParams, fields, "user_id", "recovery_code")
         built = _params(RecoverParams, params, fields)
+        del fields
         return await self._client._call(_protocol.RECOVER, built, timeout=timeout, retry=retry)

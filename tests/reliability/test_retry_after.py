@@ -152,7 +152,8 @@ async def test_a_retry_after_beyond_max_retry_after_means_no_retry(
     assert retry_after is not None
     assert retry_after > SLOW_BACKOFF.max_retry_after
     if expected is not None:
-        assert retry_after == pytest.approx(expected, abs=5)
+        # Generous: the date has one-second resolution and a loaded machine may be slow to answer.
+        assert retry_after == pytest.approx(expected, abs=60)
     assert connections_in_use(client) == 0
 
 

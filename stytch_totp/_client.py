@@ -44,7 +44,7 @@ def _resolve_timeout(timeout: Timeout | None) -> aiohttp.ClientTimeout:
         )
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise InvalidParamsError(
             "timeout", "must be a positive number of seconds or a ClientTimeout"
         )
@@ -144,10 +144,14 @@ class Client:
         self._max_connections = max_connections
         self._ssl_context = ssl_context
         self._max_response_bytes = max_response_bytes
+        if user_agent is not None and (
+            not isinstance(user_agent, str) or not user_agent.isprintable()
+        ):
+            raise InvalidParamsError("user_agent", "must be a str of printable characters")
         agent = _config.USER_AGENT if not user_agent else f"{_config.USER_AGENT} {user_agent}"
         # Computed once: aiohttp's BasicAuth is deprecated and would redo this per request.
         self._headers = {
-            "Authorization": aiohttp.encode_basic_auth(project_id, secret),
+            "Authorization": _Credentials(aiohttp.encode_basic_auth(project_id, secret)),
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": agent,
@@ -212,8 +216,9 @@ class Client:
     async def aclose(self) -> None:
         """Close the client and its own connection pool (idempotent).
 
-        A session passed in by the caller is left open. Calls still in flight end with
-        :class:`ClientClosedError`.
+        Calls in flight on the client's own pool, or waiting to retry, end with
+        :class:`ClientClosedError`. A session passed in by the caller is left open, and calls
+        already sending on it finish normally.
         """
         if self._closed:
             return
@@ -301,6 +306,14 @@ class Client:
                         operation=operation.name,
                         attempts=retries_done + 1,
                     ) from exc
+                if session.closed:
+                    # aiohttp refuses a closed session before sending anything.
+                    raise APIConnectionError(
+                        "the aiohttp session passed to the Client was closed by its owner",
+                        operation=operation.name,
+                        attempts=retries_done + 1,
+                        may_have_been_processed=False,
+                    ) from exc
                 raise
             except asyncio.CancelledError as exc:
                 # Closing the pool cancels the calls queued for a connection; only a cancellation
@@ -310,6 +323,8 @@ class Client:
                         "the Client was closed while the call waited for a connection",
                         operation=operation.name,
                         attempts=retries_done + 1,
+                        # aiohttp cancels only the calls queued for a pooled connection.
+                        may_have_been_processed=False,
                     ) from exc
                 raise
             else:
@@ -381,6 +396,18 @@ def _task_cancelling() -> bool:
     """Whether someone asked to cancel the current task (as opposed to a future it awaited)."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+class _Credentials(str):
+    """The ``Authorization`` header value: sent as is, shown as ``'<redacted>'``.
+
+    It sits in the headers dict, which debuggers and error trackers print with local variables.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
 
 
 def _describe(error: APIStatusError | APIConnectionError) -> str:

@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 P = TypeVar("P")
+
+_NOT_JSON: Any = object()
 R = TypeVar("R")
 
 
@@ -125,17 +127,23 @@ def decode_response(
     content_type = headers.get("Content-Type")
     if not _is_json_content_type(content_type):
         raise unexpected(f"the content type is {content_type!r}, not application/json")
+    # Errors are raised outside the ``except`` blocks: an exception raised inside one keeps the
+    # caught one as ``__context__`` (even ``from None``), and orjson's keeps the whole body,
+    # secrets included, in its ``doc`` attribute.
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise unexpected(f"the body is not valid JSON ({len(body)} bytes)") from None
+        data = _NOT_JSON
+    if data is _NOT_JSON:
+        raise unexpected(f"the body is not valid JSON ({len(body)} bytes)")
     if not isinstance(data, dict):
         raise unexpected("the body is not a JSON object", "$", data)
     try:
         return converter.structure(data, operation.response_type)
-    except Exception:
-        path, reason = explain_failure(data, operation.response_type)
-        raise unexpected(reason, path, data) from None
+    except Exception:  # noqa: S110 - explained and raised as one typed error just below
+        pass
+    path, reason = explain_failure(data, operation.response_type)
+    raise unexpected(reason, path, data)
 
 
 def _text(data: Mapping[str, Any], *keys: str) -> str | None:

@@ -27,7 +27,7 @@ class RawResponse:
 
     status: int
     headers: CIMultiDictProxy[str]
-    body: bytes | None
+    body: bytes | None = attrs.field(repr=False)  # may hold a TOTP secret or recovery codes
 
 
 class TransportFailure(Exception):
@@ -42,15 +42,27 @@ class TransportFailure(Exception):
     def wrap(
         cls, error: APIConnectionError, safety: Safety, cause: BaseException
     ) -> TransportFailure:
-        """The failure for ``cause``; the public ``error`` keeps ``cause`` as its ``__cause__``."""
-        error.__cause__ = cause
+        """The failure for ``cause``; the public ``error`` keeps ``cause`` as its ``__cause__``.
+
+        Except aiohttp's response errors: they carry the request's headers, ``Authorization``
+        included, so they are described in the message but not kept.
+        """
+        if isinstance(cause, aiohttp.ClientResponseError):
+            error.__suppress_context__ = True
+        else:
+            error.__cause__ = cause
         return cls(error, safety)
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
     length = response.content_length
-    if length is not None:
-        return await response.read() if length <= limit else None
+    if length is not None and length > limit:
+        return None
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if length is not None and encoding == "identity":
+        return await response.read()
+    # Chunked, or compressed: Content-Length (if any) is the compressed size, so count what
+    # decompression yields; a few KB of gzip can expand to gigabytes.
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():
@@ -80,7 +92,13 @@ async def post(
     """
     try:
         async with session.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+            url,
+            data=body,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+            # Our own judgment of statuses, even on a caller's session that raises for them.
+            raise_for_status=False,
         ) as response:
             if reading is None:
                 content = await _read_capped(response, max_response_bytes)
@@ -119,6 +137,13 @@ async def post(
             operation=operation,
         )
         raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from exc
+    except aiohttp.ClientResponseError as exc:
+        error = APIConnectionError(
+            f"unusable response from {url.host}: {type(exc).__name__} {exc.status} {exc.message}"
+            " (the request may have been processed)",
+            operation=operation,
+        )
+        raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from None
     except aiohttp.ClientError as exc:
         error = APIConnectionError(
             f"connection to {url.host} failed mid-request: {type(exc).__name__}"

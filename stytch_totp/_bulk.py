@@ -17,7 +17,14 @@ import math
 import random
 import ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self, TypeGuard
 
@@ -71,7 +78,11 @@ class EnrollmentResult:
 
     @property
     def ok(self) -> bool:
-        """``True`` when the user was enrolled."""
+        """``True`` when the user was enrolled.
+
+        A type checker cannot tell from ``ok`` that ``response`` is set: to use the response,
+        test ``if result.response is not None:`` instead.
+        """
         return self.response is not None
 
 
@@ -121,6 +132,7 @@ def _validate_options(
     expiration_minutes: object,
     max_rate: object,
     retry: object,
+    timeout: object,
     on_progress: object,
 ) -> None:
     if isinstance(users, str | bytes | CreateParams):
@@ -154,6 +166,10 @@ def _validate_options(
         )
     if not isinstance(retry, RetryPolicy):
         raise InvalidParamsError("retry", "must be a RetryPolicy")
+    if timeout is not None:
+        from ._client import _resolve_timeout  # here: _client imports this module
+
+        _resolve_timeout(timeout)  # type: ignore[arg-type]  # raises InvalidParamsError
     if on_progress is not None and not callable(on_progress):
         raise InvalidParamsError("on_progress", "must be callable")
 
@@ -201,13 +217,19 @@ class BulkEnrollment:
             async for result in results:
                 ...
 
-        # Also fine when you always consume every result:
+        # Also fine: leaving the loop early cancels the run too, as soon as the loop's
+        # iterator is dropped (at once in CPython), but without waiting for the cancelled
+        # requests to end.
         async for result in client.totps.create_many(user_ids):
             ...
 
-    With a bare ``async for`` that may stop early, call :meth:`aclose` yourself (e.g. in a
-    ``finally``). Requests cancelled that way may still have been acted on by Stytch: such a TOTP
-    stays unverified and becomes unusable after ``expiration_minutes``.
+    Requests cancelled either way may still have been acted on by Stytch: such a TOTP stays
+    unverified and becomes unusable after ``expiration_minutes``.
+
+    A 429 ``too_many_requests`` pauses the whole batch and then tries that user again, up to 10
+    times per user whatever ``retry.max_retries`` is, unless ``Retry-After`` exceeds
+    ``retry.max_retry_after``; with ``max_retries == 0`` (e.g. ``RetryPolicy.none()``) it fails
+    that user at once instead.
 
     One failed item never stops the run: it yields a result with ``error`` set. The run itself
     stops (after yielding the results of requests already in flight) only when reading the input
@@ -227,7 +249,9 @@ class BulkEnrollment:
         timeout: Timeout | None,
         on_progress: ProgressCallback | None,
     ) -> None:
-        _validate_options(users, concurrency, expiration_minutes, max_rate, retry, on_progress)
+        _validate_options(
+            users, concurrency, expiration_minutes, max_rate, retry, timeout, on_progress
+        )
         self._totps = totps
         self._users = users
         self._concurrency = concurrency
@@ -245,6 +269,8 @@ class BulkEnrollment:
         self._fatal: BaseException | None = None
         self._stopping = False
         self._finished = False
+        self._in_block = False
+        self._block_iterators: list[AsyncGenerator[EnrollmentResult, None]] = []
         self._started_at: float | None = None
         self._ended_at: float | None = None
         self._next_index = 0
@@ -299,8 +325,26 @@ class BulkEnrollment:
         if self._started_at is not None and self._ended_at is None:
             self._ended_at = time.monotonic()
 
-    def __aiter__(self) -> Self:
-        return self
+    def __aiter__(self) -> AsyncIterator[EnrollmentResult]:
+        iterator = self._iterate()
+        if self._in_block:
+            # Closed by __aexit__ itself rather than when dropped: leaving the block stays
+            # deterministic, with no finalizer task scheduled behind it.
+            self._block_iterators.append(iterator)
+        return iterator
+
+    async def _iterate(self) -> AsyncGenerator[EnrollmentResult, None]:
+        # A generator, not ``self``: leaving an ``async for`` early (break, exception,
+        # cancellation) drops and so closes it, and closing it cancels the run.
+        try:
+            while True:
+                try:
+                    result = await self.__anext__()
+                except StopAsyncIteration:
+                    return
+                yield result
+        finally:
+            await self.aclose()
 
     async def __anext__(self) -> EnrollmentResult:
         if self._finished:
@@ -320,6 +364,7 @@ class BulkEnrollment:
         raise StopAsyncIteration
 
     async def __aenter__(self) -> Self:
+        self._in_block = True
         return self
 
     async def __aexit__(
@@ -328,7 +373,15 @@ class BulkEnrollment:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        self._in_block = False
+        iterators, self._block_iterators = self._block_iterators, []
+        try:
+            await self.aclose()
+        finally:
+            for iterator in iterators:
+                if getattr(iterator, "ag_running", False):  # iterated by another task
+                    continue
+                await iterator.aclose()
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -414,10 +467,13 @@ class BulkEnrollment:
         loop = asyncio.get_running_loop()
         while True:
             epoch = await wait_turn(self._gate, self._bucket)
-            attempts += 1
             try:
                 response = await self._totps.create(params, retry=_NO_RETRY, timeout=self._timeout)
+            except InvalidParamsError as error:
+                # Refused before anything was sent: not an attempt.
+                return EnrollmentResult(index, user_id, error=error, attempts=attempts)
             except StytchError as error:
+                attempts += 1
                 if isinstance(error, APIConnectionError):
                     error.attempts = attempts
                 if isinstance(error, ClientClosedError):
@@ -440,12 +496,18 @@ class BulkEnrollment:
                 retries_done += 1
                 await asyncio.sleep(delay)
             else:
+                attempts += 1
                 self._gate.succeeded()
                 return EnrollmentResult(index, user_id, response=response, attempts=attempts)
 
     def _may_wait_out(self, error: RateLimitError, rate_limited: int) -> bool:
-        """Whether the batch should pause and then try this user again."""
-        if rate_limited >= MAX_RATE_LIMITED_REQUEUES:
+        """Whether the batch should pause and then try this user again.
+
+        Never with a policy of no retries (``max_retries == 0``, e.g. ``RetryPolicy.none()``);
+        otherwise up to ``MAX_RATE_LIMITED_REQUEUES`` times per user, however many
+        ``max_retries`` allows, as long as ``Retry-After`` is within ``max_retry_after``.
+        """
+        if self._retry.max_retries == 0 or rate_limited >= MAX_RATE_LIMITED_REQUEUES:
             return False
         retry_after = error.retry_after
         # Like the client: a wait longer than the policy allows means "give up now".

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import struct
 import time
@@ -38,6 +39,9 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DATA_URI = re.compile(r"data:image/png;base64,(?P<payload>.*)", re.IGNORECASE | re.DOTALL)
 # Separators people type when copying a secret by hand ("WG2S AK2F ...").
 _SECRET_SEPARATORS = re.compile(r"[\s-]+")
+# RFC 4226's counter is 8 bytes.
+_STEP_LIMIT = 2**64
+_NO_STEP = "must be finite and from 1970-01-01 UTC on (the RFC 6238 counter starts there)"
 
 
 def decode_secret(secret: str) -> bytes:
@@ -57,7 +61,8 @@ def time_step(at: datetime | float | None = None, *, period: int = TOTP_PERIOD_S
     """The RFC 6238 time step ``at`` falls in (now by default).
 
     ``at`` is a timezone-aware datetime or Unix seconds; a naive datetime is refused rather than
-    guessed at, since reading it as local time or as UTC would give different codes.
+    guessed at, since reading it as local time or as UTC would give different codes. Times before
+    1970 and non-finite seconds have no step: :class:`InvalidParamsError` names ``at``.
     """
     if at is None:
         seconds = time.time()
@@ -66,12 +71,20 @@ def time_step(at: datetime | float | None = None, *, period: int = TOTP_PERIOD_S
             raise InvalidParamsError("at", "must be a timezone-aware datetime")
         seconds = at.timestamp()
     elif isinstance(at, int | float) and not isinstance(at, bool):
-        seconds = float(at)
+        try:
+            seconds = float(at)
+        except OverflowError:
+            raise InvalidParamsError("at", _NO_STEP) from None
     else:
         raise InvalidParamsError(
             "at", f"must be a datetime or Unix seconds, not {type(at).__name__}"
         )
-    return int(seconds // period)
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise InvalidParamsError("at", _NO_STEP)
+    step = int(seconds // period)
+    if step >= _STEP_LIMIT:
+        raise InvalidParamsError("at", "is too far in the future for the RFC 6238 counter")
+    return step
 
 
 def code_at_step(key: bytes, step: int, *, digits: int = TOTP_CODE_DIGITS) -> str:

@@ -16,13 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
+import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final, Protocol
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 import attrs
 
@@ -64,6 +68,13 @@ EXIT_INTERRUPTED: Final = 130
 
 #: Malformed lines printed one by one before the rest are only counted (all go to the output).
 MAX_MALFORMED_SHOWN: Final = 20
+
+#: Bytes asked of INPUT per read (a read returns what is available, up to this).
+READ_CHUNK: Final = 64 * 1024
+#: Most parsed lines handed from the reading thread to the event loop at once.
+READ_BATCH: Final = 1024
+
+_T = TypeVar("_T")
 
 _FORMAT_BY_SUFFIX: Final = {
     ".csv": InputFormat.CSV,
@@ -241,9 +252,59 @@ def _run(args: argparse.Namespace) -> int:
         except OutputError as error:
             raise UsageError(str(error)) from None
         with results:
-            records = _filter_records(parsed, source, results.enrolled, tally, results.write)
             total = max(source.count() - len(results.enrolled), 0) if source.countable else None
-            return asyncio.run(_enroll(args, client, records, results, tally, total))
+            return asyncio.run(_enroll(args, client, source, parsed, results, tally, total))
+
+
+class _InputLines:
+    """The lines of a binary stream (each with its ``\\n``, as iterating the file gives them), read
+    a chunk at a time: a read blocks only while nothing at all is available, so what a pipe has
+    already delivered can be used at once (see :attr:`ready`)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._read: Callable[[int], bytes]
+        try:
+            fd = stream.fileno()
+        except (OSError, ValueError):  # e.g. an in-memory stream
+            self._read = getattr(stream, "read1", stream.read)
+        else:
+            # The descriptor, not the buffered stream: a read left waiting on a daemon thread
+            # (a silent stdin) then holds no lock that the interpreter's shutdown needs.
+            self._read = functools.partial(os.read, fd)
+        self._lines: deque[bytes] = deque()
+        self._partial = b""
+        self._non_blank = 0
+        self._eof = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        while not self._lines:
+            if self._eof:
+                raise StopIteration
+            self._fill()
+        line = self._lines.popleft()
+        if line.strip():
+            self._non_blank -= 1
+        return line
+
+    @property
+    def ready(self) -> bool:
+        """Whether the next non-blank line (or the end) is known without reading again."""
+        return self._non_blank > 0 or self._eof
+
+    def _fill(self) -> None:
+        chunk = self._read(READ_CHUNK)
+        if not chunk:
+            self._eof = True
+            complete = [self._partial] if self._partial else []
+            self._partial = b""
+        else:
+            *complete, self._partial = (self._partial + chunk).split(b"\n")
+            complete = [line + b"\n" for line in complete]
+        self._lines.extend(complete)
+        self._non_blank += sum(1 for line in complete if line.strip())
 
 
 @attrs.define
@@ -254,6 +315,10 @@ class _InputSource:
     stream: IO[bytes]
     input_format: InputFormat | None
     path: Path | None
+    lines: _InputLines = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.lines = _InputLines(self.stream)
 
     @classmethod
     def open(cls, name: str, format_name: str | None) -> _InputSource:
@@ -303,7 +368,7 @@ def _parse(args: argparse.Namespace, source: _InputSource) -> Iterator[InputReco
     """INPUT's records, read lazily; its first line is checked at once (e.g. the CSV header),
     so a wrong INPUT is a usage error before anything is sent or created."""
     parsed = read_records(
-        source.stream, source.input_format, expiration_minutes=args.expiration_minutes
+        source.lines, source.input_format, expiration_minutes=args.expiration_minutes
     )
     try:
         first = next(parsed, None)
@@ -315,7 +380,7 @@ def _parse(args: argparse.Namespace, source: _InputSource) -> Iterator[InputReco
 
 
 def _filter_records(
-    parsed: Iterator[InputRecord | MalformedLine],
+    parsed: Iterable[InputRecord | MalformedLine],
     source: _InputSource,
     enrolled: set[str],
     tally: _Tally,
@@ -335,6 +400,71 @@ def _filter_records(
             tally.skipped += 1
         else:
             yield item
+
+
+async def _read_records(
+    parsed: Iterator[InputRecord | MalformedLine],
+    source: _InputSource,
+    results: ResultsFile,
+    tally: _Tally,
+    stopped: asyncio.Future[None],
+) -> AsyncIterator[InputRecord]:
+    """:func:`_filter_records`, with INPUT read and parsed off the event loop (in batches), so
+    that a stdin with nothing to read blocks neither the requests in flight nor Ctrl-C; ends
+    at once, even while waiting for INPUT, when ``stopped`` is done."""
+    while not stopped.done():
+        read = _off_loop(lambda: _take_ready(parsed, source.lines))
+        either: set[asyncio.Future[Any]] = {read, stopped}
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            read.cancel()  # the thread's read is abandoned, not interrupted
+        if read.cancelled() or not (batch := read.result()):
+            return
+        for record in _filter_records(batch, source, results.enrolled, tally, results.write):
+            yield record
+
+
+def _take_ready(
+    parsed: Iterator[InputRecord | MalformedLine], lines: _InputLines
+) -> list[InputRecord | MalformedLine]:
+    """The next parsed lines: waits for the first, then takes only those already read."""
+    taken: list[InputRecord | MalformedLine] = []
+    while len(taken) < READ_BATCH and (not taken or lines.ready):
+        item = next(parsed, None)
+        if item is None:
+            break
+        taken.append(item)
+    return taken
+
+
+def _off_loop(function: Callable[[], _T]) -> asyncio.Future[_T]:
+    """``function()``, run on a daemon thread. Not ``asyncio.to_thread``: its worker threads are
+    waited for when the loop and the interpreter shut down, so a read stuck on a silent stdin
+    would keep the command from exiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: _T | None, error: Exception | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        result: _T | None = None
+        error: Exception | None = None
+        try:
+            result = function()
+        except Exception as caught:
+            error = caught
+        with contextlib.suppress(RuntimeError):  # the loop is closed: no one is waiting
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name="stytch-totp-bulk-enroll-input", daemon=True).start()
+    return future
 
 
 def _client_from_env(args: argparse.Namespace) -> Client:
@@ -453,16 +583,21 @@ def _progress(args: argparse.Namespace, batch: BulkEnrollment, total: int | None
 async def _enroll(
     args: argparse.Namespace,
     client: Client,
-    records: Iterator[InputRecord],
+    source: _InputSource,
+    parsed: Iterator[InputRecord | MalformedLine],
     results: ResultsFile,
     tally: _Tally,
     total: int | None,
 ) -> int:
     lines: dict[int, int] = {}
+    stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    records = _read_records(parsed, source, results, tally, stopped)
 
-    def params() -> Iterator[CreateParams]:
-        for index, record in enumerate(records):
+    async def params() -> AsyncIterator[CreateParams]:
+        index = 0
+        async for record in records:
             lines[index] = record.line
+            index += 1
             yield record.params
 
     started = time.monotonic()
@@ -474,7 +609,7 @@ async def _enroll(
         consumer = asyncio.get_running_loop().create_task(
             _consume(batch, lines, results, tally, progress, args.include_qr_code)
         )
-        interrupts = _Interrupts(batch, consumer)
+        interrupts = _Interrupts(batch, consumer, stopped)
         error: BaseException | None = None
         try:
             with interrupts.installed():
@@ -519,9 +654,12 @@ async def _consume(
 class _Interrupts:
     """First Ctrl-C (or SIGTERM): stop taking users, finish those in flight. Second: abandon."""
 
-    def __init__(self, batch: BulkEnrollment, consumer: asyncio.Task[None]) -> None:
+    def __init__(
+        self, batch: BulkEnrollment, consumer: asyncio.Task[None], stopped: asyncio.Future[None]
+    ) -> None:
         self._batch = batch
         self._consumer = consumer
+        self._stopped = stopped
         self.count = 0
 
     def _on_signal(self) -> None:
@@ -533,6 +671,8 @@ class _Interrupts:
                 " (press Ctrl-C again to abandon them)"
             )
             self._batch.stop()
+            if not self._stopped.done():
+                self._stopped.set_result(None)  # a read of INPUT in progress is not waited for
         else:
             _say("abandoning the requests in flight")
             self._consumer.cancel()

@@ -47,7 +47,10 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="interface to listen on; 0.0.0.0 for every one (default: %(default)s)",
     )
     parser.add_argument(
         "--port",
@@ -77,6 +80,13 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
     return port
+
+
+def _host(text: str) -> str:
+    if not text.strip():
+        # An empty host would listen on every interface without saying so.
+        raise argparse.ArgumentTypeError("must not be empty (0.0.0.0 listens on every interface)")
+    return text
 
 
 def _project_name(text: str) -> str:

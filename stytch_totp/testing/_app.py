@@ -91,20 +91,33 @@ async def _handle(
     except EmulatorError as error:
         return _error(error)
     except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        error_type = default_error_type(exc.status)
-        if exc.status == 404:
-            message = f"No route matches {request.method} {request.path}."
-        elif exc.status == 405:
-            message = f"{request.method} is not allowed on {request.path}."
-        else:
-            message = exc.reason
-        return _error(EmulatorError(error_type, message, status=exc.status))
+        return _http_error(request, exc)
+    except ConnectionResetError:
+        return _client_gone(request)
     except Exception:
         # A bug in the emulator: logged in full, and answered the way Stytch answers its own.
         logger.exception("the emulator failed on %s %s", request.method, request.path)
         return _error(EmulatorError("internal_server_error"))
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """aiohttp's own error (404, 405, 413...) in Stytch's envelope."""
+    if exc.status < 400:
+        raise exc
+    error_type = default_error_type(exc.status)
+    if exc.status == 404:
+        message = f"No route matches {request.method} {request.path}."
+    elif exc.status == 405:
+        message = f"{request.method} is not allowed on {request.path}."
+    else:
+        message = exc.reason
+    return _error(EmulatorError(error_type, message, status=exc.status))
+
+
+def _client_gone(request: web.Request) -> web.Response:
+    """The client went away before its body arrived: its doing, not an emulator failure."""
+    logger.debug("the client of %s %s went away", request.method, request.path)
+    return web.Response(status=400)  # never sent: the connection is gone
 
 
 @web.middleware
@@ -114,10 +127,16 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     fault = state.faults.take(request.path)
     if fault is None:
         return await _handle(request, handler, state)
-    if fault.delay and not await state.faults.stall(fault.delay):
-        # The emulator is closing: drop the stalled request rather than act on it.
-        _drop_connection(request)
-        return web.Response(status=503)  # never sent: the connection is closed
+    if fault.delay:
+        # A real server has the body before it is slow to act on it: read it now, so a client
+        # that gives up during the stall still has its request processed.
+        early = await _read_body_first(request)
+        if early is not None:
+            return early
+        if not await state.faults.stall(fault.delay):
+            # The emulator is closing: drop the stalled request rather than act on it.
+            _drop_connection(request)
+            return web.Response(status=503)  # never sent: the connection is closed
     if fault.status is not None:
         error_type = fault.error_type or default_error_type(fault.status)
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
@@ -132,6 +151,17 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
 def _drop_connection(request: web.Request) -> None:
     if request.transport is not None:
         request.transport.close()
+
+
+async def _read_body_first(request: web.Request) -> web.StreamResponse | None:
+    """Read (and keep) the body before a stall; the answer instead if that fails."""
+    try:
+        await request.read()
+    except web.HTTPException as exc:
+        return _http_error(request, exc)  # too large: refused at once
+    except ConnectionResetError:
+        return _client_gone(request)
+    return None
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ._app import EmulatorState, build_app
 from ._clock import Clock
 from ._faults import Fault, Faults, RequestLog
 from ._jwt import SigningKey, shared_key
-from ._project import EmulatedProject
+from ._project import EmulatedProject, check_credentials
 from ._requests import NewUser
 from ._sqlite_store import SqliteStore
 from ._store import MemoryStore, Store
@@ -83,6 +83,10 @@ class Emulator:
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise InvalidParamsError("port", "must be an int between 0 and 65535")
+        if not isinstance(host, str) or not host.strip():
+            # An empty host would listen on every interface without saying so.
+            raise InvalidParamsError("host", "must be a non-empty str ('0.0.0.0' for every one)")
+        check_credentials(project_id, secret)  # before a state file is made for them
         self._host = host
         self._requested_port = port
         self._clock = clock if clock is not None else Clock()
@@ -247,7 +251,9 @@ class Emulator:
             times: How many requests the fault applies to; ``None`` for all until
                 :meth:`clear_faults`.
             delay: Seconds to stall before answering or processing (to trigger timeouts).
-            retry_after: ``Retry-After`` header sent with ``status`` (seconds or HTTP-date).
+            retry_after: ``Retry-After`` header sent with ``status``: seconds (a finite number
+                >= 0, rounded up to whole seconds as HTTP sends them), or a string sent as it is
+                (an HTTP-date, or fractional seconds such as ``"0.2"`` to keep tests fast).
             drop_connection: Process the request, then close the connection without an answer:
                 the case where the server acted but the client cannot know.
 

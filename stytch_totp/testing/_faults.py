@@ -44,7 +44,7 @@ class Fault:
     delay: float
     """Seconds to wait before answering (or processing)."""
     retry_after: str | None
-    """Value of the ``Retry-After`` header sent with ``status``."""
+    """Value of the ``Retry-After`` header sent with ``status`` (seconds are rounded up)."""
     drop_connection: bool
     """Process the request, then close the connection without answering."""
 
@@ -83,7 +83,10 @@ class Fault:
             raise InvalidParamsError("status", "give a status, a delay or drop_connection=True")
         header: str | None = None
         if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
-            header = f"{retry_after:g}"
+            if not (math.isfinite(retry_after) and retry_after >= 0):
+                raise InvalidParamsError("retry_after", "must be a finite number of seconds >= 0")
+            # HTTP's delta-seconds are whole: round up, never asking for less than was given.
+            header = str(math.ceil(retry_after))
         elif isinstance(retry_after, str):
             header = retry_after
         elif retry_after is not None:

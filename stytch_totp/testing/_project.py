@@ -39,6 +39,7 @@ import attrs
 import orjson
 
 from .._config import SESSION_CUSTOM_CLAIMS_MAX_BYTES
+from .._exceptions import InvalidParamsError
 from .._models import (
     TOTP,
     Attributes,
@@ -70,7 +71,7 @@ from ._store import Store
 
 _SignInResponse = TypeVar("_SignInResponse", AuthenticateResponse, RecoverResponse)
 
-__all__ = ["DEFAULT_PROJECT_NAME", "EmulatedProject", "new_request_id"]
+__all__ = ["DEFAULT_PROJECT_NAME", "EmulatedProject", "check_credentials", "new_request_id"]
 
 DEFAULT_PROJECT_NAME: Final = "Stytch TOTP Emulator"
 DEFAULT_EXPIRATION_MINUTES: Final = 1440
@@ -102,6 +103,20 @@ def _new_secret() -> str:
 def _new_recovery_code() -> str:
     groups = ("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(4)) for _ in range(3))
     return "-".join(groups)
+
+
+def check_credentials(project_id: str | None, secret: str | None) -> None:
+    """Refuse given credentials no client could authenticate with (``None`` means generate)."""
+    if project_id is not None:
+        if not isinstance(project_id, str) or not project_id:
+            raise InvalidParamsError(
+                "project_id", "must be a non-empty str, or None to generate one"
+            )
+        if ":" in project_id:
+            # HTTP Basic auth splits "project_id:secret" at the first ':'.
+            raise InvalidParamsError("project_id", "must not contain ':'")
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise InvalidParamsError("secret", "must be a non-empty str, or None to generate one")
 
 
 def _same(given: str, expected: str) -> bool:
@@ -143,15 +158,17 @@ class EmulatedProject:
         """The project kept in ``store``, or a new one saved there.
 
         Credentials not given are generated; a store that already holds a project keeps its
-        credentials and key, and refuses different ones.
+        credentials and key, and refuses different ones. Unusable credentials (empty, or a
+        ``project_id`` with ``':'``) raise :class:`InvalidParamsError`.
         """
+        check_credentials(project_id, secret)
         if project_name is not None and (not project_name or ":" in project_name):
             raise ValueError("project_name must be non-empty and must not contain ':'")
         record = store.load_project()
         if record is None:
             record = ProjectRecord(
-                project_id=project_id or _new_id("project"),
-                secret=secret or f"secret-test-{secrets.token_urlsafe(30)}",
+                project_id=_new_id("project") if project_id is None else project_id,
+                secret=f"secret-test-{secrets.token_urlsafe(30)}" if secret is None else secret,
                 project_name=project_name or DEFAULT_PROJECT_NAME,
                 signing_key_pem=new_key().private_key_pem,
             )

@@ -2,13 +2,17 @@
 
 Each record is one row: its JSON (written by the SDK's converter) plus the columns it is looked
 up by. The file holds the project secret and signing key, so it is created readable by its owner
-only.
+only, and an existing file readable by others is made owner-only before anything is written.
+Sessions are looked up by the SHA-256 of their token, so a lookup takes no longer for a token
+that shares a prefix with a real one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -21,7 +25,8 @@ __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION: Final = 1
+#: 2: sessions are looked up by ``token_hash``, the SHA-256 of their token.
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +40,7 @@ CREATE TABLE IF NOT EXISTS totps (
 );
 CREATE INDEX IF NOT EXISTS totps_user_id ON totps (user_id);
 CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, data TEXT NOT NULL
+    id TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, data TEXT NOT NULL
 );
 """
 
@@ -48,20 +53,34 @@ def _load(text: str, record_type: type[T]) -> T:
     return converter.structure(orjson.loads(text), record_type)
 
 
+def _token_hash(session_token: str) -> bytes:
+    return hashlib.sha256(session_token.encode()).digest()
+
+
+def _make_private(path: Path) -> None:
+    """Create ``path`` owner-only, or take group and other access away from an existing file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        # Created owner-only before SQLite opens it: it will hold the project secret.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        return
+    if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077:
+        path.chmod(stat.S_IMODE(info.st_mode) & 0o700)
+
+
 class SqliteStore:
     """Records in the SQLite database at ``path`` (created if missing)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
-        if not self._path.exists():
-            # Create it owner-only before SQLite opens it: it will hold the project secret.
-            os.close(os.open(self._path, os.O_CREAT | os.O_WRONLY, 0o600))
+        _make_private(self._path)
         # Autocommit: every put is durable on its own, which is all the emulator needs.
         self._db = sqlite3.connect(self._path, isolation_level=None)
         try:
             self._db.executescript(_SCHEMA)
             self._check_schema_version()
-        except sqlite3.DatabaseError:
+        except BaseException:
             self._db.close()
             raise
 
@@ -143,15 +162,16 @@ class SqliteStore:
 
     def find_session(self, session_token: str) -> SessionRecord | None:
         row = self._db.execute(
-            "SELECT data FROM sessions WHERE token = ?", (session_token,)
+            "SELECT data FROM sessions WHERE token_hash = ?", (_token_hash(session_token),)
         ).fetchone()
         return None if row is None else _load(row[0], SessionRecord)
 
     def put_session(self, session: SessionRecord) -> None:
         self._db.execute(
-            "INSERT INTO sessions (id, token, data) VALUES (?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET token = excluded.token, data = excluded.data",
-            (session.session_id, session.session_token, _dump(session)),
+            "INSERT INTO sessions (id, token_hash, data) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash,"
+            " data = excluded.data",
+            (session.session_id, _token_hash(session.session_token), _dump(session)),
         )
 
     def close(self) -> None:

@@ -6,8 +6,11 @@
 Both are async fixtures run by pytest-asyncio, in the event loop of the test that uses them.
 Override ``stytch_emulator`` (in a conftest or a test module) to use a state file, a stopped
 clock or given credentials: ``stytch_client`` follows it.
-The plugin imports nothing heavy until a fixture is used, so installing stytch-totp neither slows
-down nor breaks other test suites, even those without pytest-asyncio or the emulator extra.
+Loading the plugin, which every pytest run does once stytch-totp is installed, imports
+``stytch_totp`` itself (aiohttp, attrs, cattrs, orjson: about 0.15 s on a typical machine) and
+pytest-asyncio if it is installed. The emulator (aiohttp.web and the emulator extra's segno,
+PyJWT and cryptography) is imported only when a fixture is used, so other test suites keep
+working without pytest-asyncio or the emulator extra.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from stytch_totp import BulkProgress
+from stytch_totp._bulk_input import InputFormat, read_records
 from stytch_totp.cli import main
-from stytch_totp.cli._bulk_enroll import describe_progress
+from stytch_totp.cli._bulk_enroll import _InputLines, _take_ready, describe_progress
 from tests.bulk._fake import FakeStytch
 
 
@@ -262,6 +263,34 @@ def test_reads_standard_input(
     enrolled = by_status(output, "enrolled")
     assert sorted(r["user_id"] for r in enrolled) == ["user-1", "user-2"]
     assert all(r["qr_code"].startswith("data:image/png;base64,") for r in enrolled)
+
+
+class Trickle(io.BytesIO):
+    """A stream that hands out its chunks one read at a time, like a pipe being written to."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        super().__init__()
+        self._chunks = list(chunks)
+
+    def read1(self, size: int | None = -1, /) -> bytes:
+        return self._chunks.pop(0) if self._chunks else b""
+
+
+def test_input_is_split_into_lines_as_iterating_the_file_would() -> None:
+    data = b"a\r\n\nb\rc\n  \nlast"
+    chunks = [data[i : i + 3] for i in range(0, len(data), 3)]
+
+    assert list(_InputLines(Trickle(chunks))) == io.BytesIO(data).readlines()
+    assert list(_InputLines(io.BytesIO(data))) == io.BytesIO(data).readlines()
+
+
+def test_only_lines_already_read_are_taken_without_waiting() -> None:
+    lines = _InputLines(Trickle([b"user-1\nuser-2\n\n", b"user-3\nuser-", b"4\n"]))
+    parsed = read_records(lines, InputFormat.TEXT)
+
+    batches = [[r.line for r in batch] for batch in iter(lambda: _take_ready(parsed, lines), [])]
+
+    assert batches == [[1, 2], [4], [5]]
 
 
 def test_dry_run_sends_nothing_and_writes_nothing(

@@ -28,7 +28,9 @@ def command_env(fake: FakeStytch) -> dict[str, str]:
     }
 
 
-async def start(fake: FakeStytch, *args: str | Path) -> asyncio.subprocess.Process:
+async def start(
+    fake: FakeStytch, *args: str | Path, stdin: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -36,7 +38,7 @@ async def start(fake: FakeStytch, *args: str | Path) -> asyncio.subprocess.Proce
         "bulk-enroll",
         *map(str, args),
         env=command_env(fake),
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=stdin,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -72,3 +74,55 @@ async def test_a_second_signal_abandons_the_requests_in_flight(
     assert records(output) == []
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert len(fake.arrivals) == 3  # nothing more was sent after the first signal
+
+
+def enrolled(path: Path) -> list[str]:
+    return [record["user_id"] for record in records(path) if record["status"] == "enrolled"]
+
+
+async def test_ctrl_c_stops_promptly_while_stdin_stays_open_and_silent(
+    fake: FakeStytch, tmp_path: Path
+) -> None:
+    output = tmp_path / "results.jsonl"
+    process = await start(fake, "-", "-o", output, stdin=asyncio.subprocess.PIPE)
+    assert process.stdin is not None
+    assert process.stderr is not None
+    process.stdin.write(b"user-1\n")
+    await process.stdin.drain()
+    # Enrolled while the command waits for more input: the read does not block the loop.
+    await eventually(lambda: enrolled(output) == ["user-1"], timeout=20)
+
+    process.send_signal(signal.SIGINT)  # stdin stays open: only the signal can end the run
+    async with asyncio.timeout(20):
+        err = await process.stderr.read()
+        await process.wait()
+    process.stdin.close()
+
+    assert process.returncode == 130, err.decode()
+    assert b"1 enrolled, 0 failed" in err
+    assert b"Fatal Python error" not in err
+    assert enrolled(output) == ["user-1"]
+    assert [a.user_id for a in fake.arrivals] == ["user-1"]
+
+
+async def test_users_written_to_stdin_later_are_enrolled_not_timed_out(
+    fake: FakeStytch, tmp_path: Path
+) -> None:
+    output = tmp_path / "results.jsonl"
+    process = await start(fake, "-", "-o", output, "--timeout", "1", stdin=asyncio.subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write(b"user-1\n")
+    await process.stdin.drain()
+    await eventually(lambda: enrolled(output) == ["user-1"], timeout=20)
+    await asyncio.sleep(1.5)  # silent for longer than a request may take
+
+    process.stdin.write(b"user-2\nuser-3")  # the last line without its newline
+    await process.stdin.drain()
+    await eventually(lambda: len(enrolled(output)) == 2, timeout=20)
+    process.stdin.close()
+    async with asyncio.timeout(20):
+        _, err = await process.communicate()
+
+    assert process.returncode == 0, err.decode()
+    assert sorted(enrolled(output)) == ["user-1", "user-2", "user-3"]
+    assert len(fake.arrivals) == 3

@@ -317,6 +317,23 @@ async def test_a_user_rate_limited_again_and_again_fails_in_the_end(
     assert len(fake.arrivals) == MAX_RATE_LIMITED_REQUEUES + 1
 
 
+async def test_with_no_retries_a_429_fails_the_user_at_once(
+    fake: FakeStytch, client: Client
+) -> None:
+    fake.fail(429, "too_many_requests", user_id="user-0", times=1000, retry_after="0")
+
+    results = await collect(
+        client.totps.create_many(user_ids(3), concurrency=1, retry=RetryPolicy.none())
+    )
+    by_user = {r.user_id: r for r in results}
+
+    assert isinstance(by_user["user-0"].error, RateLimitError)
+    assert by_user["user-0"].attempts == 1
+    assert len(fake.arrivals_of("user-0")) == 1
+    assert by_user["user-1"].ok
+    assert by_user["user-2"].ok
+
+
 async def test_a_503_is_retried_by_the_policy_and_a_500_is_not(
     fake: FakeStytch, client: Client
 ) -> None:
@@ -505,6 +522,70 @@ async def test_cancelling_the_consumer_cancels_in_flight_work(
     assert other_tasks() == set()
 
 
+def hold_all_but_the_first(fake: FakeStytch, ids: list[str]) -> asyncio.Event:
+    """Answer ``ids[0]`` at once and hold every other request until the returned event."""
+    release = asyncio.Event()
+    fake.held_users.update(dict.fromkeys(ids[1:], release))
+    return release
+
+
+async def test_break_from_a_plain_async_for_cancels_the_run(
+    fake: FakeStytch, client: Client
+) -> None:
+    ids = user_ids(100)
+    release = hold_all_but_the_first(fake, ids)
+    sent_at_break = 0
+
+    async for _ in client.totps.create_many(ids, concurrency=4):
+        # user-0 is done and its worker has sent user-4: five requests, four of them in flight.
+        await eventually(lambda: len(fake.arrivals) == 5)
+        sent_at_break = len(fake.arrivals)
+        break
+
+    await eventually(lambda: not other_tasks(), timeout=10)
+    release.set()
+    assert len(fake.arrivals) == sent_at_break  # nothing was sent after the break
+    assert (await client.totps.create(user_id="after")).user_id == "after"
+
+
+async def test_an_exception_in_a_plain_async_for_cancels_the_run(
+    fake: FakeStytch, client: Client
+) -> None:
+    ids = user_ids(100)
+    release = hold_all_but_the_first(fake, ids)
+
+    async def consume_until_a_bug() -> None:
+        async for _ in client.totps.create_many(ids, concurrency=4):
+            await eventually(lambda: len(fake.arrivals) == 5)
+            raise LookupError("the caller's own bug")
+
+    with pytest.raises(LookupError):
+        await consume_until_a_bug()
+
+    await eventually(lambda: not other_tasks(), timeout=10)
+    release.set()
+    assert len(fake.arrivals) == 5
+
+
+async def test_cancelling_a_plain_async_for_cancels_the_run(
+    fake: FakeStytch, client: Client
+) -> None:
+    fake.hold = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in client.totps.create_many(user_ids(100), concurrency=4):
+            pass
+
+    task = asyncio.ensure_future(consume())
+    await eventually(lambda: len(fake.arrivals) == 4)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    await eventually(lambda: not other_tasks(), timeout=10)
+    assert len(fake.arrivals) == 4
+
+
 async def test_a_fully_consumed_plain_async_for_leaves_nothing_running(
     fake: FakeStytch, client: Client
 ) -> None:
@@ -639,6 +720,10 @@ async def test_no_warning_or_leak_after_leaving_early_and_closing(fake: FakeStyt
         ({"max_rate": float("inf")}, "max_rate"),
         ({"max_rate": "10"}, "max_rate"),
         ({"retry": 3}, "retry"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": True}, "timeout"),
+        ({"timeout": "5"}, "timeout"),
         ({"on_progress": "print"}, "on_progress"),
     ],
 )
@@ -649,6 +734,27 @@ async def test_bad_options_are_refused_before_anything_is_sent(
         client.totps.create_many(user_ids(3), **kwargs)
 
     assert caught.value.field == field
+    assert fake.arrivals == []
+
+
+async def test_a_good_timeout_is_accepted(fake: FakeStytch, client: Client) -> None:
+    results = await collect(client.totps.create_many(user_ids(2), timeout=5))
+
+    assert all(r.ok for r in results)
+
+
+async def test_a_call_refused_before_sending_is_not_counted_as_an_attempt(
+    fake: FakeStytch, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise InvalidParamsError("timeout", "refused before sending")
+
+    monkeypatch.setattr(client.totps, "create", refuse)
+
+    results = await collect(client.totps.create_many(user_ids(2)))
+
+    assert all(isinstance(r.error, InvalidParamsError) for r in results)
+    assert [r.attempts for r in results] == [0, 0]
     assert fake.arrivals == []
 
 

@@ -69,7 +69,9 @@ def enrolled_ids(path: Path) -> list[str]:
 async def test_create_many_with_injected_429s_and_5xx(emu: Emulator) -> None:
     users = [emu.create_user(email=f"user{i}@example.com") for i in range(USERS)]
     unknown = [f"user-test-00000000-0000-4000-8000-00000000000{i}" for i in range(3)]
-    emu.inject("/v1/totps", status=429, retry_after=0.2)
+    emu.inject(
+        "/v1/totps", status=429, retry_after="0.2"
+    )  # a string is sent as is: a sub-second wait
     emu.inject("/v1/totps", status=503, times=2)
     emu.inject("/v1/totps", status=500)
 

@@ -179,7 +179,8 @@ async def test_serve_refuses_a_port_in_use(emulator: Emulator) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--port", "70000"], ["--port", "http"], ["--project-name", "a:b"]]
+    "argv",
+    [["--port", "70000"], ["--port", "http"], ["--project-name", "a:b"], ["--host", ""]],
 )
 def test_bad_arguments_are_usage_errors(
     argv: list[str], capsys: pytest.CaptureFixture[str]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from stytch_totp import (
     BadRequestError,
     Client,
     InternalServerError,
+    InvalidParamsError,
     Name,
     NotFoundError,
     RateLimitError,
@@ -468,6 +471,50 @@ async def test_a_stalled_server_times_the_client_out(emulator: Emulator, client:
     assert emulator.request_count("/v1/totps/authenticate") == 1
 
 
+async def test_a_request_the_client_gave_up_on_is_still_processed(
+    emulator: Emulator, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await enroll(emulator, client)
+    code = emulator.totp_code(created.secret)
+    emulator.inject("/v1/totps/authenticate", delay=0.3)
+    with pytest.raises(APITimeoutError) as caught:
+        await client.totps.authenticate(user_id=created.user_id, totp_code=code, timeout=0.05)
+    assert caught.value.may_have_been_processed is True
+    # Like Stytch, the emulator acts on the request it received, answer or not.
+    deadline = asyncio.get_running_loop().time() + 5
+    while not (await client.totps.recovery_codes(user_id=created.user_id)).totps[0].verified:
+        assert asyncio.get_running_loop().time() < deadline, "the stalled request was dropped"
+        await asyncio.sleep(0.05)
+    with pytest.raises(AuthenticationError) as replay:
+        await client.totps.authenticate(user_id=created.user_id, totp_code=code)
+    assert replay.value.error_type == "totp_code_already_authenticated"
+    assert emulator.request_count("/v1/totps/authenticate") == 2
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_client_that_leaves_mid_body_is_no_emulator_failure(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, port = emulator.url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    auth = basic_auth(emulator.project_id, emulator.secret)
+    writer.write(
+        b"POST /v1/totps/recovery_codes HTTP/1.1\r\nHost: emulator\r\n"
+        + f"Authorization: {auth}\r\n".encode()
+        + b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user_id"'
+    )
+    await writer.drain()
+    deadline = asyncio.get_running_loop().time() + 5
+    while emulator.request_count("/v1/totps/recovery_codes") == 0:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    writer.close()
+    await writer.wait_closed()
+    assert await reader.read() == b""  # no answer for a request that never fully arrived
+    await asyncio.sleep(0.1)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
 # --------------------------------------------------------------------------------------------
 # The Emulator object
 # --------------------------------------------------------------------------------------------
@@ -498,6 +545,25 @@ async def test_an_emulator_not_running_has_no_url_and_cannot_restart() -> None:
         await emulator.start()
     with pytest.raises(ValueError, match="port"):
         Emulator(port=70000)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"project_id": ""}, "project_id"),
+        ({"secret": ""}, "secret"),
+        ({"project_id": "project-test:mine"}, "project_id"),
+        ({"host": ""}, "host"),
+    ],
+)
+def test_an_emulator_refuses_what_no_client_could_use(
+    tmp_path: Path, kwargs: dict[str, Any], field: str
+) -> None:
+    state = tmp_path / "state.db"
+    with pytest.raises(InvalidParamsError) as caught:
+        Emulator(state=state, **kwargs)
+    assert caught.value.field == field
+    assert not state.exists()  # refused before the state file is made
 
 
 async def test_a_state_file_survives_a_restart(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from stytch_totp import (
     AuthenticateParams,
     CreateParams,
     CreateResponse,
+    InvalidParamsError,
     RecoverParams,
     RecoveryCodesParams,
     otpauth_uri,
@@ -649,3 +650,22 @@ def test_given_credentials_are_used(store: Store, clock: Clock) -> None:
     )
     with pytest.raises(ValueError, match="project_name"):
         EmulatedProject.open(store, clock, project_name="Acme: staging")
+
+
+@pytest.mark.parametrize(
+    ("credentials", "field"),
+    [
+        ({"project_id": ""}, "project_id"),
+        ({"secret": ""}, "secret"),
+        ({"project_id": "project-test:mine"}, "project_id"),  # Basic auth splits at the first ':'
+        ({"project_id": 42}, "project_id"),
+        ({"secret": b"secret-test-mine"}, "secret"),
+    ],
+)
+def test_given_credentials_must_be_usable(
+    store: Store, clock: Clock, credentials: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidParamsError) as caught:
+        EmulatedProject.open(store, clock, new_key=shared_key, **credentials)
+    assert caught.value.field == field
+    assert store.load_project() is None

@@ -77,6 +77,28 @@ def test_totp_code_refuses_a_time_of_the_wrong_type() -> None:
     assert caught.value.field == "at"
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        -31,
+        -0.5,
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        1e30,
+        datetime(1969, 12, 31, 23, 59, tzinfo=UTC),
+    ],
+)
+def test_totp_code_refuses_a_time_without_a_code(at: float | datetime) -> None:
+    with pytest.raises(InvalidParamsError) as caught:
+        totp_code(RFC_SECRET, at)
+    assert caught.value.field == "at"
+
+
+def test_totp_code_works_from_the_epoch_on() -> None:
+    assert totp_code(RFC_SECRET, 0) == totp_code(RFC_SECRET, 29.9)
+
+
 def test_otpauth_uri_matches_the_uri_in_stytchs_qr_codes() -> None:
     # Decoded from a Stytch-issued QR code (stytch-totp-api.md §8).
     issuer = "My B2B project (Test org)"

@@ -74,6 +74,8 @@ nitpick_ignore_regex = [
     # A private alias in ``create_many``'s signature: ``Callable[[BulkProgress], None]``, as its
     # docstring says.
     ("py:class", r"ProgressCallback"),
+    # ``from_env``'s ``**kwargs``: the constructor's keyword arguments, typed for mypy.
+    ("py:class", r"(stytch_totp\._client\.)?_ClientOptions"),
 ]
 
 

@@ -16,7 +16,7 @@ import random
 import ssl
 import time
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack
 
 import aiohttp
 from yarl import URL
@@ -80,6 +80,20 @@ def _resolve_base_url(
     if not url.path.endswith("/"):
         url = url.with_path(url.path + "/")
     return url
+
+
+class _ClientOptions(TypedDict, total=False):
+    """The constructor's keyword arguments, so ``from_env``'s are type-checked too."""
+
+    environment: Literal["test", "live"] | None
+    base_url: str | None
+    timeout: Timeout | None
+    retry: RetryPolicy | None
+    session: aiohttp.ClientSession | None
+    max_connections: int
+    user_agent: str | None
+    ssl_context: ssl.SSLContext | None
+    max_response_bytes: int
 
 
 class Client:
@@ -168,7 +182,7 @@ class Client:
         """The four TOTP operations: :class:`TOTPs`."""
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> Self:
+    def from_env(cls, **kwargs: Unpack[_ClientOptions]) -> Self:
         """A client configured from ``STYTCH_PROJECT_ID``, ``STYTCH_SECRET`` and, optionally,
         ``STYTCH_BASE_URL``. Other keyword arguments go to the constructor."""
         values = {}

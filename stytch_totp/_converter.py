@@ -162,6 +162,18 @@ def _make_object_hook(
     return factory
 
 
+def _make_mapping_hook(conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """JSON objects only: cattrs' own mapping hook fails on a list with an ``AttributeError``."""
+    generic_hook = conv.get_structure_hook(Mapping[str, Any])
+
+    def structure(value: Any, type_: Any) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {_json_type(value)}")
+        return generic_hook(value, type_)
+
+    return structure
+
+
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     """Build a converter with the SDK's JSON rules (see the module docstring)."""
     conv = cattrs.Converter(detailed_validation=detailed_validation)
@@ -177,6 +189,9 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
         _is_homogeneous_tuple, _make_tuple_hook(conv, detailed_validation)
     )
     conv.register_structure_hook_factory(attrs.has, _make_object_hook(conv))
+    conv.register_structure_hook_func(
+        lambda type_: type_ == Mapping[str, Any], _make_mapping_hook(conv)
+    )
     for params_type in PARAMS_TYPES:
         conv.register_unstructure_hook(
             params_type, make_dict_unstructure_fn(params_type, conv, _cattrs_omit_if_default=True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
 import attrs
+import cattrs
 import orjson
 
 from .._converter import converter, explain_failure
@@ -73,7 +74,8 @@ def _structure(body: Mapping[str, Any], params_type: type[P]) -> P:
         if error_type == "bad_request":
             raise EmulatorError(error_type, f"{exc.field}: {exc.problem}") from None
         raise EmulatorError(error_type) from None
-    except Exception:
+    except (TypeError, ValueError, KeyError, cattrs.BaseValidationError):
+        # A body of the wrong shape; anything else is an emulator bug, answered 500 and logged.
         path, reason = explain_failure(dict(body), params_type)
         field = path.removeprefix("$.") if path else "body"
         raise EmulatorError("bad_request", f"{field}: {reason}") from None

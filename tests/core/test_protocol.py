@@ -248,7 +248,7 @@ def set_at(body: dict[str, Any], dotted_key: str, value: object) -> None:
         ("user.roles", ["a", 7], "$.user.roles[1]", "expected a string, got a number"),
         ("user.created_at", 1640781189, "$.user.created_at", "expected an RFC 3339 timestamp, got a number"),
         ("user.created_at", "yesterday", "$.user.created_at", "expected an RFC 3339 timestamp"),
-        ("user.trusted_metadata", ["k", "v"], "$.user.trusted_metadata", "expected a mapping"),
+        ("user.trusted_metadata", ["k", "v"], "$.user.trusted_metadata", "expected an object, got an array"),
         ("user", None, "$.user", "expected an object, got null"),
         ("user", [], "$.user", "expected an object, got an array"),
         ("user", "user-test-1", "$.user", "expected an object, got a string"),

@@ -613,3 +613,15 @@ async def test_a_bug_in_the_emulator_is_logged_and_answered_with_the_envelope(
 )
 def test_the_base_url_is_one_clients_can_reach(host: str, url: str) -> None:
     assert _base_url(host, 8787) == url
+
+
+async def test_metadata_that_is_not_an_object_is_a_bad_request(emulator: Emulator) -> None:
+    status, body, _ = await raw(
+        emulator,
+        "POST",
+        "v1/users",
+        b'{"email": "ada@example.com", "trusted_metadata": [1]}',
+    )
+    assert status == 400
+    assert body["error_type"] == "bad_request"
+    assert "trusted_metadata" in body["error_message"]

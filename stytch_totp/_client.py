@@ -343,9 +343,9 @@ class Client:
                 raise
             else:
                 self._log_response(operation, raw, started)
-                retry_after = parse_retry_after(raw.headers.get("Retry-After"), now=time.time())
                 if 200 <= raw.status < 300:
                     return decode_response(operation, raw.status, raw.headers, raw.body)
+                retry_after = parse_retry_after(raw.headers.get("Retry-After"), now=time.time())
                 error = decode_error(
                     operation, raw.status, raw.headers, raw.body, retry_after=retry_after
                 )

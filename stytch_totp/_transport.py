@@ -45,8 +45,10 @@ class TransportFailure(Exception):
         """The failure for ``cause``; the public ``error`` keeps ``cause`` as its ``__cause__``.
 
         Except aiohttp's response errors: they carry the request's headers, ``Authorization``
-        included, so they are described in the message but not kept.
+        included, so they are described in the message but not kept. ``safety`` also tells the
+        caller whether the request may have been processed.
         """
+        error.may_have_been_processed = safety is Safety.MAYBE_ACTED
         if isinstance(cause, aiohttp.ClientResponseError):
             error.__suppress_context__ = True
         else:
@@ -82,7 +84,7 @@ async def post(
     timeout: aiohttp.ClientTimeout,
     max_response_bytes: int,
     operation: str,
-    reading: set[aiohttp.ClientResponse] | None = None,
+    reading: set[aiohttp.ClientResponse],
 ) -> RawResponse:
     """POST ``body`` to ``url``; never follows redirects, so credentials stay with this host.
 
@@ -100,34 +102,28 @@ async def post(
             # Our own judgment of statuses, even on a caller's session that raises for them.
             raise_for_status=False,
         ) as response:
-            if reading is None:
+            reading.add(response)
+            try:
                 content = await _read_capped(response, max_response_bytes)
-            else:
-                reading.add(response)
-                try:
-                    content = await _read_capped(response, max_response_bytes)
-                finally:
-                    reading.discard(response)
+            finally:
+                reading.discard(response)
             return RawResponse(response.status, response.headers, content)
     except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
         error = APIConnectionError(
             f"TLS failure talking to {url.host}: {type(exc).__name__}",
             operation=operation,
-            may_have_been_processed=False,
         )
         raise TransportFailure.wrap(error, Safety.FINAL, exc) from exc
     except aiohttp.ConnectionTimeoutError as exc:
         error = APITimeoutError(
             f"timed out connecting to {url.host}",
             operation=operation,
-            may_have_been_processed=False,
         )
         raise TransportFailure.wrap(error, Safety.NOT_ACTED, exc) from exc
     except aiohttp.ClientConnectorError as exc:
         error = APIConnectionError(
             f"could not connect to {url.host}:{url.port} ({type(exc.os_error).__name__})",
             operation=operation,
-            may_have_been_processed=False,
         )
         raise TransportFailure.wrap(error, Safety.NOT_ACTED, exc) from exc
     except TimeoutError as exc:

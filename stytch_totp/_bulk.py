@@ -43,10 +43,11 @@ from ._exceptions import (
 )
 from ._models import CreateResponse
 from ._params import CreateParams
+from ._protocol import CREATE
 from ._retry import RetryPolicy, Safety, classify_status, next_delay
 
 if TYPE_CHECKING:
-    from ._totps import TOTPs
+    from ._client import Client
     from ._types import Timeout
 
 __all__ = ["BulkEnrollment", "BulkProgress", "EnrollmentResult"]
@@ -239,7 +240,7 @@ class BulkEnrollment:
 
     def __init__(
         self,
-        totps: TOTPs,
+        client: Client,
         users: Iterable[UserInput] | AsyncIterable[UserInput],
         *,
         concurrency: int,
@@ -252,7 +253,7 @@ class BulkEnrollment:
         _validate_options(
             users, concurrency, expiration_minutes, max_rate, retry, timeout, on_progress
         )
-        self._totps = totps
+        self._client = client
         self._users = users
         self._concurrency = concurrency
         self._expiration_minutes = expiration_minutes
@@ -468,7 +469,10 @@ class BulkEnrollment:
         while True:
             epoch = await wait_turn(self._gate, self._bucket)
             try:
-                response = await self._totps.create(params, retry=_NO_RETRY, timeout=self._timeout)
+                # Straight to the client's call: ``params`` is already built and validated.
+                response = await self._client._call(
+                    CREATE, params, retry=_NO_RETRY, timeout=self._timeout
+                )
             except InvalidParamsError as error:
                 # Refused before anything was sent: not an attempt.
                 return EnrollmentResult(index, user_id, error=error, attempts=attempts)

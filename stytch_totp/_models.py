@@ -88,9 +88,11 @@ __all__ = [
 ]
 
 
-# Every model is a frozen *slotted* attrs class. Non-slotted classes parse ~15 % faster (a frozen
-# slotted class sets each field through ``object.__setattr__``), but then ``vars(response)`` would
-# show the secret fields that ``repr`` hides, so we keep the slots.
+# Every model is a frozen attrs class. The ones that hold a secret (a field hidden from ``repr``,
+# or a model that has one) are slotted, so that ``vars()`` cannot show what ``repr`` hides. The
+# others keep an instance ``__dict__``: attrs fills it faster than it sets slots (a frozen slotted
+# class goes through ``object.__setattr__`` for each field), which makes parsing an authenticate
+# response about 15 % faster. tests/reliability/test_secrets.py holds every model to this rule.
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,7 +100,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Name:
     """A user's name; every part is optional."""
 
@@ -110,7 +112,7 @@ class Name:
     """Family name."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Email:
     """An email address attached to a user."""
 
@@ -122,7 +124,7 @@ class Email:
     """Whether the user has proven they own it."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class PhoneNumber:
     """A phone number attached to a user."""
 
@@ -134,7 +136,7 @@ class PhoneNumber:
     """Whether the user has proven they own it."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class WebAuthnRegistration:
     """A WebAuthn (passkey or security key) registration."""
 
@@ -152,7 +154,7 @@ class WebAuthnRegistration:
     """Display name of the credential."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OAuthProvider:
     """An OAuth identity linked to a user."""
 
@@ -168,7 +170,7 @@ class OAuthProvider:
     """Unique id of this OAuth registration."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class UserTOTP:
     """A TOTP registration as listed on a :class:`User` (without recovery codes)."""
 
@@ -178,7 +180,7 @@ class UserTOTP:
     """``True`` once a code from it has been authenticated."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class CryptoWallet:
     """A crypto wallet linked to a user."""
 
@@ -192,7 +194,7 @@ class CryptoWallet:
     """Whether the wallet has been verified."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class BiometricRegistration:
     """A mobile biometric registration."""
 
@@ -202,7 +204,7 @@ class BiometricRegistration:
     """Whether the registration completed."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Password:
     """A user's password (never the password itself)."""
 
@@ -212,7 +214,7 @@ class Password:
     """Whether the user must reset it before logging in."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class User:
     """A Stytch user, as returned inside every TOTP response."""
 
@@ -333,7 +335,7 @@ class AuthenticationFactorDeliveryMethod(enum.StrEnum):
     TRUSTED_TOKEN_EXCHANGE = "trusted_token_exchange"  # noqa: S105 - not a token
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class EmailFactor:
     """Details of an email-based factor."""
 
@@ -343,7 +345,7 @@ class EmailFactor:
     """The email address used."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class PhoneNumberFactor:
     """Details of a phone-based factor."""
 
@@ -353,7 +355,7 @@ class PhoneNumberFactor:
     """The phone number used."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OAuthFactor:
     """Details of an OAuth factor; every provider's factor has this shape."""
 
@@ -365,7 +367,7 @@ class OAuthFactor:
     """Id of the email address the provider reported, if any."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class WebAuthnFactor:
     """Details of a WebAuthn factor."""
 
@@ -377,7 +379,7 @@ class WebAuthnFactor:
     """User agent that authenticated."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AuthenticatorAppFactor:
     """Details of a TOTP (authenticator app) factor."""
 
@@ -385,7 +387,7 @@ class AuthenticatorAppFactor:
     """Id of the TOTP registration used."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class RecoveryCodeFactor:
     """Details of a recovery-code factor."""
 
@@ -393,7 +395,7 @@ class RecoveryCodeFactor:
     """Id of the recovery code used (never the code itself)."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class CryptoWalletFactor:
     """Details of a crypto wallet factor."""
 
@@ -405,7 +407,7 @@ class CryptoWalletFactor:
     """Type of the wallet used."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class EmbeddableMagicLinkFactor:
     """Details of an embeddable magic link factor."""
 
@@ -413,7 +415,7 @@ class EmbeddableMagicLinkFactor:
     """Id of the embeddable magic link used."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class BiometricFactor:
     """Details of a biometric factor."""
 
@@ -421,7 +423,7 @@ class BiometricFactor:
     """Id of the biometric registration used."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class SSOFactor:
     """Details of a SAML or OIDC single sign-on factor."""
 
@@ -433,7 +435,7 @@ class SSOFactor:
     """The user's id at the identity provider."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OAuthExchangeFactor:
     """Details of an OAuth token exchange factor; every provider's has this shape."""
 
@@ -441,7 +443,7 @@ class OAuthExchangeFactor:
     """Id of the email address the exchange verified."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ImpersonatedFactor:
     """Details of an impersonation factor."""
 
@@ -451,7 +453,7 @@ class ImpersonatedFactor:
     """Email address of the impersonator."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OAuthAccessTokenExchangeFactor:
     """Details of an OAuth access token exchange factor."""
 
@@ -459,7 +461,7 @@ class OAuthAccessTokenExchangeFactor:
     """Id of the OAuth client that exchanged the token."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class TrustedAuthTokenFactor:
     """Details of a trusted auth token factor."""
 
@@ -500,7 +502,7 @@ GithubOAuthExchangeFactor: TypeAlias = OAuthExchangeFactor
 GoogleOAuthExchangeFactor: TypeAlias = OAuthExchangeFactor
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AuthenticationFactor:
     """One way the user proved who they are during a session.
 
@@ -603,7 +605,7 @@ class AuthenticationFactor:
     """Set for trusted auth tokens."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Attributes:
     """Where a session's request came from."""
 
@@ -613,7 +615,7 @@ class Attributes:
     """User agent of the user's request."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Session:
     """A Stytch session, returned when ``session_duration_minutes`` was given."""
 
@@ -642,7 +644,7 @@ class Session:
 # --------------------------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class DeviceAttributeDetails:
     """How new a device attribute is for this user."""
 
@@ -654,7 +656,7 @@ class DeviceAttributeDetails:
     """When it was last seen."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class DeviceInfo:
     """Device information, returned when a valid ``telemetry_id`` was sent."""
 

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, get_args
 
 import aiohttp
+import attrs
 import orjson
 import pytest
 
@@ -28,6 +29,7 @@ from stytch_totp import (
     RecoveryCodesParams,
     RetryPolicy,
     StytchError,
+    _models,
 )
 from tests.conftest import PROJECT_ID, SECRET, load_example
 from tests.reliability._servers import (
@@ -148,6 +150,25 @@ def assert_no_secret(texts: list[str]) -> None:
     assert leaks == []
 
 
+def _holds_a_secret(type_: Any) -> bool:
+    """Whether ``type_`` is (or contains) a model with a field hidden from ``repr``."""
+    if attrs.has(type_):
+        return any(not f.repr or _holds_a_secret(f.type) for f in attrs.fields(type_))
+    return any(_holds_a_secret(arg) for arg in get_args(type_))
+
+
+@pytest.mark.parametrize(
+    "model",
+    [m for m in vars(_models).values() if isinstance(m, type) and attrs.has(m)],
+    ids=lambda m: m.__name__,
+)
+def test_models_holding_a_secret_have_no_instance_dict(model: type[Any]) -> None:
+    # Models without secrets keep a __dict__ (attrs fills it faster than slots); one holding a
+    # secret must not, or vars() and debuggers' locals views would show what repr hides.
+    has_instance_dict = model.__dictoffset__ != 0
+    assert has_instance_dict is not _holds_a_secret(model)
+
+
 def _make_client(url: str, **kwargs: Any) -> Client:
     kwargs.setdefault("retry", RetryPolicy(max_retries=1, initial_backoff=0.01))
     kwargs.setdefault("timeout", 0.5)
@@ -163,7 +184,8 @@ async def test_success_paths_leak_nothing(start_server: StartServer, debug_logs:
         for name, call in CALLS.items():
             response = await call(client)
             texts += _views(response)
-            texts.append(repr(vars(response)) if hasattr(response, "__dict__") else "")
+            # Slotted, so there is no ``vars(response)`` to show what ``repr`` hides.
+            assert not hasattr(response, "__dict__")
             assert name
         # The secrets really were sent and received: the test would see a leak if there was one.
         created = await CALLS["create"](client)

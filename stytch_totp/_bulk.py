@@ -43,11 +43,10 @@ from ._exceptions import (
 )
 from ._models import CreateResponse
 from ._params import CreateParams
-from ._protocol import CREATE
 from ._retry import RetryPolicy, Safety, classify_status, next_delay
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._totps import TOTPs
     from ._types import Timeout
 
 __all__ = ["BulkEnrollment", "BulkProgress", "EnrollmentResult"]
@@ -240,7 +239,7 @@ class BulkEnrollment:
 
     def __init__(
         self,
-        client: Client,
+        totps: TOTPs,
         users: Iterable[UserInput] | AsyncIterable[UserInput],
         *,
         concurrency: int,
@@ -253,7 +252,7 @@ class BulkEnrollment:
         _validate_options(
             users, concurrency, expiration_minutes, max_rate, retry, timeout, on_progress
         )
-        self._client = client
+        self._totps = totps
         self._users = users
         self._concurrency = concurrency
         self._expiration_minutes = expiration_minutes
@@ -469,10 +468,7 @@ class BulkEnrollment:
         while True:
             epoch = await wait_turn(self._gate, self._bucket)
             try:
-                # Straight to the client's call: ``params`` is already built and validated.
-                response = await self._client._call(
-                    CREATE, params, retry=_NO_RETRY, timeout=self._timeout
-                )
+                response = await self._totps.create(params, retry=_NO_RETRY, timeout=self._timeout)
             except InvalidParamsError as error:
                 # Refused before anything was sent: not an attempt.
                 return EnrollmentResult(index, user_id, error=error, attempts=attempts)

@@ -124,7 +124,7 @@ class TOTPs:
         ``on_progress`` is called with a :class:`BulkProgress` after each result.
         """
         return BulkEnrollment(
-            self._client,
+            self,
             users,
             concurrency=concurrency,
             expiration_minutes=expiration_minutes,

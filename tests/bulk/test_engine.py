@@ -749,7 +749,7 @@ async def test_a_call_refused_before_sending_is_not_counted_as_an_attempt(
     async def refuse(*args: object, **kwargs: object) -> None:
         raise InvalidParamsError("timeout", "refused before sending")
 
-    monkeypatch.setattr(client, "_call", refuse)
+    monkeypatch.setattr(client.totps, "create", refuse)
 
     results = await collect(client.totps.create_many(user_ids(2)))
 

@@ -306,20 +306,12 @@ class Client:
             except TransportFailure as failure:
                 failure.error.attempts = retries_done + 1
                 if self._closed:
-                    raise ClientClosedError(
-                        "the Client was closed while the call was in flight",
-                        operation=operation.name,
-                        attempts=retries_done + 1,
-                    ) from failure.error
+                    raise _closed_in_flight(operation, retries_done + 1) from failure.error
                 safety, retry_after, request_id = failure.safety, None, None
                 error: APIStatusError | APIConnectionError = failure.error
             except RuntimeError as exc:
                 if self._closed:
-                    raise ClientClosedError(
-                        "the Client was closed while the call was in flight",
-                        operation=operation.name,
-                        attempts=retries_done + 1,
-                    ) from exc
+                    raise _closed_in_flight(operation, retries_done + 1) from exc
                 if session.closed:
                     # aiohttp refuses a closed session before sending anything.
                     raise APIConnectionError(
@@ -404,6 +396,15 @@ class Client:
 
 # The retry loop's only clock: tests replace it to observe delays without waiting for them.
 _sleep = asyncio.sleep
+
+
+def _closed_in_flight(operation: Operation[Any, Any], attempts: int) -> ClientClosedError:
+    """The error for a call whose attempt failed because the client was closed under it."""
+    return ClientClosedError(
+        "the Client was closed while the call was in flight",
+        operation=operation.name,
+        attempts=attempts,
+    )
 
 
 def _task_cancelling() -> bool:

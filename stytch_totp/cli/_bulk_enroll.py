@@ -49,6 +49,7 @@ from .._bulk_output import (
     success_record,
 )
 from .._exceptions import InvalidParamsError
+from ._exit import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from .._bulk import BulkEnrollment, BulkProgress, EnrollmentResult
@@ -59,10 +60,8 @@ __all__ = ["register"]
 
 PROG: Final = "stytch-totp bulk-enroll"
 
-#: Exit statuses.
-EXIT_OK: Final = 0
+#: Exit statuses of this command, beside the shared ones of ``_exit``.
 EXIT_FAILURES: Final = 1
-EXIT_USAGE: Final = 2
 EXIT_ABORTED: Final = 3
 EXIT_INTERRUPTED: Final = 130
 

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, NoReturn
 from .._exceptions import AuthenticationError, StytchError
 from .._retry import RetryPolicy
 from .._totp_codes import otpauth_uri, qr_code_png, totp_code
+from ._exit import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..testing import Emulator
@@ -27,9 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["StepFailed", "register", "run_demo", "walk"]
 
 PROG: Final = "stytch-totp demo"
-EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
-EXIT_USAGE: Final = 2
 
 DEMO_EMAIL: Final = "ada@example.com"
 DEMO_NAME: Final = "Ada Lovelace"

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from .. import _config
 from .._net import is_loopback_host
+from ._exit import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..testing import Emulator
@@ -26,8 +27,6 @@ __all__ = ["register"]
 
 PROG: Final = "stytch-totp emulator"
 DEFAULT_PORT: Final = 8787
-EXIT_OK: Final = 0
-EXIT_USAGE: Final = 2
 
 _DESCRIPTION = """\
 Run a local, stateful Stytch TOTP API for developing and testing an app offline.

@@ -112,8 +112,8 @@ def parse(rounds: int, number: int) -> dict[str, Any]:
     from stytch.consumer.models.totps import AuthenticateResponse as OfficialAuthenticateResponse
 
     from stytch_totp import AuthenticateResponse
-    from stytch_totp._converter import converter
-    from stytch_totp._protocol import AUTHENTICATE, decode_response
+    from stytch_totp._core.converter import converter
+    from stytch_totp._core.protocol import AUTHENTICATE, decode_response
 
     body = with_user_id(response_bodies()["authenticate"], USER_ID)
     data = orjson.loads(body)

@@ -35,8 +35,9 @@ from _worker import _drive
 from run import local_server
 
 import stytch_totp._client
-from stytch_totp import _protocol
-from stytch_totp._params import AuthenticateParams, CreateParams
+from stytch_totp._core import protocol as _protocol
+from stytch_totp._core.call_args import NO_OPTIONS
+from stytch_totp._models.params import AuthenticateParams, CreateParams
 
 # The name ``Client._call`` looks up to build models; swapped per step below.
 _CLIENT_NAMESPACE = vars(stytch_totp._client)
@@ -61,11 +62,11 @@ class _WithoutModelsOrParams(StytchTOTP):
             totp_code=TOTP_CODE,
             session_duration_minutes=SESSION_DURATION_MINUTES,
         )
-        return await self._client._call(_protocol.AUTHENTICATE, params, timeout=None, retry=None)
+        return await self._client._call(_protocol.AUTHENTICATE, params, NO_OPTIONS)
 
     async def create(self) -> Any:
         params = CreateParams(user_id=USER_ID)
-        return await self._client._call(_protocol.CREATE, params, timeout=None, retry=None)
+        return await self._client._call(_protocol.CREATE, params, NO_OPTIONS)
 
 
 STEPS: dict[str, type[Variant]] = {

@@ -6,8 +6,7 @@ include, a docstring that does not parse) fails the build. See ``contributing.md
 
 from __future__ import annotations
 
-import ast
-import sys
+import importlib
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,6 +14,7 @@ from sphinx.application import Sphinx
 from sphinx.ext.napoleon.docstring import GoogleDocstring
 
 import stytch_totp
+from stytch_totp._publish import defined_in
 
 DOCS = Path(__file__).parent
 PACKAGE = Path(stytch_totp.__file__).parent
@@ -76,40 +76,26 @@ nitpick_ignore_regex = [
     ("py:class", r"ProgressCallback"),
     # ``from_env``'s ``**kwargs``: the constructor's keyword arguments, typed for mypy.
     ("py:class", r"(stytch_totp\._client\.)?_ClientOptions"),
+    # The keyword form of each operation takes ``**options: Unpack[RequestOptions]``.
+    ("py:class", r"Unpack"),
 ]
 
 
-def _defining_modules() -> dict[str, str]:
-    """Which private module (``stytch_totp._models``...) defines each top-level class."""
-    found: dict[str, str] = {}
-    for path in sorted(PACKAGE.rglob("_*.py")):
-        if path.name == "__init__.py" or path.name.startswith("__"):
-            continue
-        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.ClassDef):
-                found.setdefault(node.name, module)
-    return found
-
-
 def _point_public_classes_at_their_source() -> None:
-    """Undo, for this build only, the package's ``__module__ = "stytch_totp"`` relabelling.
+    """Undo, for this build only, the package's relabelling of its classes as ``stytch_totp.X``.
 
-    The package relabels its classes so reprs and tracebacks say ``stytch_totp.Client``. autodoc,
-    however, finds attribute docstrings (the per-field docstrings of the attrs models) and source
-    order by parsing the module named in ``__module__``. Pointing it back at the private module
-    keeps those docstrings; autodoc then marks ``stytch_totp._models.User`` as the *canonical*
-    name of the documented ``stytch_totp.User``, so references in either spelling resolve.
+    autodoc finds attribute docstrings (the per-field docstrings of the attrs models) and source
+    order by parsing the module named in ``__module__``, so it is pointed back at the module that
+    defines each class (as remembered by ``stytch_totp._publish``). autodoc then marks, e.g.,
+    ``stytch_totp._models.user.User`` as the *canonical* name of the documented
+    ``stytch_totp.User``, so references in either spelling resolve.
     """
-    defining = _defining_modules()
     for package in ("stytch_totp", "stytch_totp.testing"):
-        public = sys.modules.get(package)
-        if public is None:
-            continue
-        for name in getattr(public, "__all__", ()):
-            obj = getattr(public, name, None)
-            if isinstance(obj, type) and obj.__module__ == package and obj.__name__ in defining:
-                obj.__module__ = defining[obj.__name__]
+        public = importlib.import_module(package)
+        for name in public.__all__:
+            obj = getattr(public, name)
+            if isinstance(obj, type) and obj.__module__ == package:
+                obj.__module__ = defined_in(obj)
 
 
 _point_public_classes_at_their_source()

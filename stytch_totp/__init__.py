@@ -11,10 +11,13 @@
 Everything public is importable from here; the modules behind it are private.
 """
 
-from __future__ import annotations
-
-from ._bulk import BulkEnrollment, BulkProgress, EnrollmentResult
+from . import _publish
+from ._bulk.engine import BulkEnrollment, BulkProgress, EnrollmentResult
 from ._client import Client
+from ._core.call_args import RequestOptions
+from ._core.retry import RetryPolicy
+from ._core.timeouts import Timeout
+from ._core.totp_codes import otpauth_uri, qr_code_png, totp_code
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -33,9 +36,8 @@ from ._exceptions import (
 )
 from ._models import (
     TOTP,
-    AmazonOAuthFactor,
-    AppleOAuthFactor,
     Attributes,
+    AuthenticateParams,
     AuthenticateResponse,
     AuthenticationFactor,
     AuthenticationFactorDeliveryMethod,
@@ -43,67 +45,38 @@ from ._models import (
     AuthenticatorAppFactor,
     BiometricFactor,
     BiometricRegistration,
-    BitbucketOAuthFactor,
-    CoinbaseOAuthFactor,
+    CreateParams,
     CreateResponse,
     CryptoWallet,
     CryptoWalletFactor,
     DeviceAttributeDetails,
     DeviceInfo,
-    DiscordOAuthFactor,
     Email,
     EmailFactor,
     EmbeddableMagicLinkFactor,
-    FacebookOAuthFactor,
-    FigmaOAuthFactor,
-    GithubOAuthExchangeFactor,
-    GithubOAuthFactor,
-    GitLabOAuthFactor,
-    GoogleOAuthExchangeFactor,
-    GoogleOAuthFactor,
-    HubspotOAuthExchangeFactor,
-    HubspotOAuthFactor,
     ImpersonatedFactor,
-    InstagramOAuthFactor,
-    LinkedInOAuthFactor,
-    MicrosoftOAuthFactor,
     Name,
     OAuthAccessTokenExchangeFactor,
     OAuthExchangeFactor,
     OAuthFactor,
     OAuthProvider,
-    OIDCSSOFactor,
     Password,
     PhoneNumber,
     PhoneNumberFactor,
+    RecoverParams,
     RecoverResponse,
     RecoveryCodeFactor,
+    RecoveryCodesParams,
     RecoveryCodesResponse,
-    SalesforceOAuthFactor,
-    SAMLSSOFactor,
     Session,
-    ShopifyOAuthFactor,
-    SlackOAuthExchangeFactor,
-    SlackOAuthFactor,
-    SnapchatOAuthFactor,
-    SpotifyOAuthFactor,
     SSOFactor,
-    SteamOAuthFactor,
-    TikTokOAuthFactor,
     TrustedAuthTokenFactor,
-    TwitchOAuthFactor,
-    TwitterOAuthFactor,
     User,
     UserTOTP,
     WebAuthnFactor,
     WebAuthnRegistration,
-    YahooOAuthFactor,
 )
-from ._params import AuthenticateParams, CreateParams, RecoverParams, RecoveryCodesParams
-from ._retry import RetryPolicy
-from ._totp_codes import otpauth_uri, qr_code_png, totp_code
-from ._totps import TOTPs
-from ._types import Timeout
+from ._resources.totps import TOTPs
 from ._version import __version__
 
 __all__ = [
@@ -111,8 +84,6 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "AmazonOAuthFactor",
-    "AppleOAuthFactor",
     "Attributes",
     "AuthenticateParams",
     "AuthenticateResponse",
@@ -124,12 +95,10 @@ __all__ = [
     "BadRequestError",
     "BiometricFactor",
     "BiometricRegistration",
-    "BitbucketOAuthFactor",
     "BulkEnrollment",
     "BulkProgress",
     "Client",
     "ClientClosedError",
-    "CoinbaseOAuthFactor",
     "ConflictError",
     "CreateParams",
     "CreateResponse",
@@ -137,33 +106,19 @@ __all__ = [
     "CryptoWalletFactor",
     "DeviceAttributeDetails",
     "DeviceInfo",
-    "DiscordOAuthFactor",
     "Email",
     "EmailFactor",
     "EmbeddableMagicLinkFactor",
     "EnrollmentResult",
-    "FacebookOAuthFactor",
-    "FigmaOAuthFactor",
-    "GitLabOAuthFactor",
-    "GithubOAuthExchangeFactor",
-    "GithubOAuthFactor",
-    "GoogleOAuthExchangeFactor",
-    "GoogleOAuthFactor",
-    "HubspotOAuthExchangeFactor",
-    "HubspotOAuthFactor",
     "ImpersonatedFactor",
-    "InstagramOAuthFactor",
     "InternalServerError",
     "InvalidParamsError",
-    "LinkedInOAuthFactor",
-    "MicrosoftOAuthFactor",
     "Name",
     "NotFoundError",
     "OAuthAccessTokenExchangeFactor",
     "OAuthExchangeFactor",
     "OAuthFactor",
     "OAuthProvider",
-    "OIDCSSOFactor",
     "Password",
     "PermissionDeniedError",
     "PhoneNumber",
@@ -174,39 +129,24 @@ __all__ = [
     "RecoveryCodeFactor",
     "RecoveryCodesParams",
     "RecoveryCodesResponse",
+    "RequestOptions",
     "RetryPolicy",
-    "SAMLSSOFactor",
     "SSOFactor",
-    "SalesforceOAuthFactor",
     "Session",
-    "ShopifyOAuthFactor",
-    "SlackOAuthExchangeFactor",
-    "SlackOAuthFactor",
-    "SnapchatOAuthFactor",
-    "SpotifyOAuthFactor",
-    "SteamOAuthFactor",
     "StytchError",
     "TOTPs",
-    "TikTokOAuthFactor",
     "Timeout",
     "TrustedAuthTokenFactor",
-    "TwitchOAuthFactor",
-    "TwitterOAuthFactor",
     "UnexpectedResponseError",
     "User",
     "UserTOTP",
     "WebAuthnFactor",
     "WebAuthnRegistration",
-    "YahooOAuthFactor",
     "__version__",
     "otpauth_uri",
     "qr_code_png",
     "totp_code",
 ]
 
-# Public names show as ``stytch_totp.X`` in reprs, docs and tracebacks, not as private modules.
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("stytch_totp._"):
-        _obj.__module__ = __name__
-del _name, _obj
+# Reprs, tracebacks, pickles and the docs name ``stytch_totp.X``, not the private module behind it.
+_publish.publish(__name__, globals(), __all__)

@@ -22,13 +22,14 @@ import aiohttp
 from yarl import URL
 
 from . import _config
+from ._core.call_args import CallOptions, bind_call
+from ._core.net import is_loopback_host
+from ._core.protocol import Operation, decode_error, decode_response, encode_request
+from ._core.retry import RetryPolicy, classify_status, next_delay, parse_retry_after
+from ._core.timeouts import Timeout, resolve_timeout
 from ._exceptions import APIConnectionError, APIStatusError, ClientClosedError, InvalidParamsError
-from ._net import is_loopback_host
-from ._protocol import Operation, decode_error, decode_response, encode_request
-from ._retry import RetryPolicy, classify_status, next_delay, parse_retry_after
-from ._totps import TOTPs
-from ._transport import RawResponse, TransportFailure, post
-from ._types import Timeout
+from ._resources.totps import TOTPs
+from ._transport.aiohttp import RawResponse, TransportFailure, post
 
 __all__ = ["Client"]
 
@@ -37,19 +38,9 @@ logger = logging.getLogger(_config.LOGGER_NAME)
 R = TypeVar("R")
 
 
-def _resolve_timeout(timeout: Timeout | None) -> aiohttp.ClientTimeout:
-    if timeout is None:
-        return aiohttp.ClientTimeout(
-            total=_config.DEFAULT_TIMEOUT_TOTAL, sock_connect=_config.DEFAULT_TIMEOUT_CONNECT
-        )
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise InvalidParamsError(
-            "timeout", "must be a positive number of seconds or a ClientTimeout"
-        )
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(
-        total=float(timeout), sock_connect=min(float(timeout), _config.DEFAULT_TIMEOUT_CONNECT)
+        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
     )
 
 
@@ -87,7 +78,7 @@ class _ClientOptions(TypedDict, total=False):
 
     environment: Literal["test", "live"] | None
     base_url: str | None
-    timeout: Timeout | None
+    timeout: float | Timeout | None
     retry: RetryPolicy | None
     session: aiohttp.ClientSession | None
     max_connections: int
@@ -110,7 +101,7 @@ class Client:
         secret: The project secret. It is only ever sent in the ``Authorization`` header.
         environment: ``"test"`` or ``"live"``; by default derived from ``project_id``.
         base_url: Overrides the environment's URL (``https://`` only, or ``http://`` to loopback).
-        timeout: Per-attempt timeout: seconds (total) or an ``aiohttp.ClientTimeout``.
+        timeout: Per-attempt timeout: seconds (total) or a :class:`Timeout`.
             Default: 30 s total, 5 s to connect.
         retry: The :class:`RetryPolicy`; default ``RetryPolicy()`` (2 retries).
         session: Your own ``aiohttp.ClientSession``; used as is and never closed by the client.
@@ -127,7 +118,7 @@ class Client:
         *,
         environment: Literal["test", "live"] | None = None,
         base_url: str | None = None,
-        timeout: Timeout | None = None,
+        timeout: float | Timeout | None = None,
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
         max_connections: int = _config.DEFAULT_MAX_CONNECTIONS,
@@ -153,7 +144,8 @@ class Client:
 
         self._project_id = project_id
         self._base_url = _resolve_base_url(project_id, environment, base_url)
-        self._timeout = _resolve_timeout(timeout)
+        self._timeout = resolve_timeout(timeout)
+        self._default_client_timeout = _client_timeout(self._timeout)
         self._retry = retry or RetryPolicy()
         self._max_connections = max_connections
         self._ssl_context = ssl_context
@@ -205,6 +197,11 @@ class Client:
     def base_url(self) -> str:
         """The base URL requests go to, with a trailing slash."""
         return str(self._base_url)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The :class:`RetryPolicy` calls use unless they pass their own ``retry=``."""
+        return self._retry
 
     @property
     def closed(self) -> bool:
@@ -273,20 +270,26 @@ class Client:
             url = self._urls[operation.path] = self._base_url.join(URL(operation.path))
         return url
 
-    async def _call(
-        self,
-        operation: Operation[Any, R],
-        params: Any,
-        *,
-        timeout: Timeout | None,
-        retry: RetryPolicy | None,
+    async def _perform(
+        self, operation: Operation[Any, R], params: object, kwargs: dict[str, Any]
     ) -> R:
+        """Make one call of ``operation``: the resources' way in (see ``_resources.totps``)."""
+        bound, options = bind_call(operation.params_type, params, kwargs)
+        return await self._call(operation, bound, options)
+
+    def _attempt_timeout(self, timeout: Timeout | None) -> aiohttp.ClientTimeout:
+        if timeout is None:
+            return self._default_client_timeout
+        return _client_timeout(timeout)
+
+    async def _call(self, operation: Operation[Any, R], params: Any, options: CallOptions) -> R:
         """Send ``params`` as ``operation``, retrying what is safe to retry."""
-        policy = self._retry if retry is None else retry
-        if not isinstance(policy, RetryPolicy):
-            raise InvalidParamsError("retry", "must be a RetryPolicy")
-        attempt_timeout = self._timeout if timeout is None else _resolve_timeout(timeout)
-        body = encode_request(params)
+        policy = self._retry if options.retry is None else options.retry
+        attempt_timeout = self._attempt_timeout(options.timeout)
+        body = encode_request(params, options.extra_body)
+        headers = self._headers
+        if options.extra_headers:
+            headers = {**dict(options.extra_headers), **self._headers}
         url = self._url(operation)
         retries_done = 0
         while True:
@@ -297,7 +300,7 @@ class Client:
                     session,
                     url,
                     body,
-                    self._headers,
+                    headers,
                     timeout=attempt_timeout,
                     max_response_bytes=self._max_response_bytes,
                     operation=operation.name,

@@ -21,7 +21,7 @@ from stytch.consumer.models.totps import AuthenticateResponse as OfficialAuthent
 from stytch.consumer.models.totps import CreateResponse as OfficialCreateResponse
 
 from stytch_totp import AuthenticateResponse, CreateResponse
-from stytch_totp._protocol import AUTHENTICATE, CREATE, decode_response
+from stytch_totp._core.protocol import AUTHENTICATE, CREATE, decode_response
 
 JSON_HEADERS = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
 

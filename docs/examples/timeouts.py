@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import aiohttp
-
 import stytch_totp
 
 #: A login form should not hang: give Stytch a few seconds, then tell the user.
@@ -13,7 +11,7 @@ LOGIN_TIMEOUT = 5.0
 def make_client() -> stytch_totp.Client:
     return stytch_totp.Client.from_env(
         # Per attempt: at most 2 s to connect, 15 s in all (a float means total seconds).
-        timeout=aiohttp.ClientTimeout(total=15, sock_connect=2),
+        timeout=stytch_totp.Timeout(total=15, connect=2),
         # At most 50 connections to Stytch at once; further calls wait for a free one.
         max_connections=50,
     )

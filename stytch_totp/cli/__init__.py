@@ -14,7 +14,7 @@ from .._version import __version__
 
 __all__ = ["main"]
 
-_COMMAND_MODULES = ("_demo", "_emulator", "_bulk_enroll")
+_COMMAND_MODULES = ("_demo", "_emulator", "_bulk_enroll.command")
 
 
 def build_parser() -> argparse.ArgumentParser:

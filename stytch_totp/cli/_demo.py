@@ -17,9 +17,7 @@ import io
 import sys
 from typing import IO, TYPE_CHECKING, Any, Final, NoReturn
 
-from .._exceptions import AuthenticationError, StytchError
-from .._retry import RetryPolicy
-from .._totp_codes import otpauth_uri, qr_code_png, totp_code
+from .. import AuthenticationError, RetryPolicy, StytchError, otpauth_uri, qr_code_png, totp_code
 from ._exit import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -77,7 +75,7 @@ def _grouped(secret: str) -> str:
 
 
 def _show_qr(uri: str, out: IO[str]) -> None:
-    from ..testing._qr import print_qr
+    from ..testing._server.qr import print_qr
 
     drawing = io.StringIO()
     print_qr(uri, drawing)

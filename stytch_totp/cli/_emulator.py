@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from .. import _config
-from .._net import is_loopback_host
+from .._core.net import is_loopback_host
 from ._exit import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:

@@ -20,14 +20,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._clock import Clock
-from ._errors import EmulatorError
-from ._faults import Fault
+from .. import _publish
+from ._server.clock import Clock
+from ._server.errors import EmulatorError
+from ._server.faults import Fault
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
 __all__ = ["Clock", "Emulator", "EmulatorError", "Fault"]
+
+_publish.publish(__name__, globals(), ["Clock", "EmulatorError", "Fault"])
 
 _EXTRA_HINT = "the Stytch emulator needs the 'emulator' extra: pip install 'stytch-totp[emulator]'"
 
@@ -43,4 +46,5 @@ def __getattr__(name: str) -> Any:
         raise
     emulator: type[Emulator] = module.Emulator
     globals()["Emulator"] = emulator
+    _publish.publish(__name__, globals(), ["Emulator"])
     return emulator

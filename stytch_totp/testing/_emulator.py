@@ -10,17 +10,17 @@ from typing import Any, Final, Self
 from aiohttp import web
 
 from .._client import Client
+from .._core.totp_codes import totp_code
 from .._exceptions import InvalidParamsError
 from .._models import Name
-from .._totp_codes import totp_code
-from ._app import EmulatorState, build_app
-from ._clock import Clock
-from ._faults import Fault, Faults, RequestLog
-from ._jwt import SigningKey, shared_key
-from ._project import EmulatedProject, check_credentials
-from ._requests import NewUser
-from ._sqlite_store import SqliteStore
-from ._store import MemoryStore, Store
+from ._server.app import EmulatorState, build_app
+from ._server.clock import Clock
+from ._server.faults import Fault, Faults, RequestLog
+from ._server.jwt import SigningKey, shared_key
+from ._server.project import EmulatedProject, check_credentials
+from ._server.requests import NewUser
+from ._server.sqlite_store import SqliteStore
+from ._server.store import MemoryStore, Store
 
 __all__ = ["Emulator"]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import stat
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,10 @@ import orjson
 import pytest
 
 from stytch_totp import BulkProgress
-from stytch_totp._bulk_input import InputFormat, read_records
 from stytch_totp.cli import main
-from stytch_totp.cli._bulk_enroll import _InputLines, _take_ready, describe_progress
+from stytch_totp.cli._bulk_enroll.input_formats import InputFormat, InputRecord, read_records
+from stytch_totp.cli._bulk_enroll.progress import describe_progress
+from stytch_totp.cli._bulk_enroll.reader import InputLines, Reader, _take_ready
 from tests.bulk._fake import FakeStytch
 
 
@@ -115,7 +118,7 @@ def test_ctrl_c_before_the_run_starts_sends_nothing(
     def interrupted(self: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("stytch_totp.cli._bulk_enroll._InputSource.count", interrupted)
+    monkeypatch.setattr("stytch_totp.cli._bulk_enroll.reader.InputSource.count", interrupted)
     source = write_lines(tmp_path / "users.txt", ["user-1"])
 
     assert enroll(source, "-o", output) == 130
@@ -280,17 +283,54 @@ def test_input_is_split_into_lines_as_iterating_the_file_would() -> None:
     data = b"a\r\n\nb\rc\n  \nlast"
     chunks = [data[i : i + 3] for i in range(0, len(data), 3)]
 
-    assert list(_InputLines(Trickle(chunks))) == io.BytesIO(data).readlines()
-    assert list(_InputLines(io.BytesIO(data))) == io.BytesIO(data).readlines()
+    assert list(InputLines(Trickle(chunks))) == io.BytesIO(data).readlines()
+    assert list(InputLines(io.BytesIO(data))) == io.BytesIO(data).readlines()
 
 
 def test_only_lines_already_read_are_taken_without_waiting() -> None:
-    lines = _InputLines(Trickle([b"user-1\nuser-2\n\n", b"user-3\nuser-", b"4\n"]))
+    lines = InputLines(Trickle([b"user-1\nuser-2\n\n", b"user-3\nuser-", b"4\n"]))
     parsed = read_records(lines, InputFormat.TEXT)
 
     batches = [[r.line for r in batch] for batch in iter(lambda: _take_ready(parsed, lines), [])]
 
     assert batches == [[1, 2], [4], [5]]
+
+
+async def test_one_reading_thread_serves_the_whole_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Many batches (a trickling pipe hands one line per read), one thread for all of them.
+    started: list[str] = []
+    original_start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        original_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    lines = InputLines(Trickle([f"user-{n}\n".encode() for n in range(50)]))
+    stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    reader = Reader(read_records(lines, InputFormat.TEXT), lines, stopped)
+
+    seen = [record.params.user_id async for record in reader if isinstance(record, InputRecord)]
+
+    assert seen == [f"user-{n}" for n in range(50)]
+    assert started == ["stytch-totp-bulk-enroll-input"]
+
+
+async def test_the_reader_ends_at_once_when_stopped_while_a_read_waits() -> None:
+    read_end, write_end = os.pipe()  # a pipe nobody writes to: a silent stdin
+    try:
+        with os.fdopen(read_end, "rb", buffering=0, closefd=False) as stream:
+            lines = InputLines(stream)
+            stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            reader = Reader(read_records(lines, InputFormat.TEXT), lines, stopped)
+            asyncio.get_running_loop().call_later(0.05, stopped.set_result, None)
+            seen = [record async for record in reader]
+        assert seen == []
+    finally:
+        os.close(write_end)  # the abandoned read returns, and its thread ends
+        os.close(read_end)
 
 
 def test_dry_run_sends_nothing_and_writes_nothing(

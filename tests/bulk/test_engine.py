@@ -26,9 +26,9 @@ from stytch_totp import (
     RetryPolicy,
     UnexpectedResponseError,
 )
-from stytch_totp._bulk import _connection_safety
+from stytch_totp._bulk.engine import _connection_safety
 from stytch_totp._config import MAX_RATE_LIMITED_REQUEUES
-from stytch_totp._retry import Safety
+from stytch_totp._core.retry import Safety
 from tests.bulk._fake import FakeStytch, eventually
 from tests.bulk.conftest import FAST_RETRY
 from tests.conftest import PROJECT_ID, SECRET, ServerFactory
@@ -157,7 +157,7 @@ async def test_one_failure_never_stops_the_batch(fake: FakeStytch, client: Clien
 def test_the_result_repr_shows_no_secret() -> None:
     from tests.conftest import load_example
 
-    response = stytch_totp._converter.converter.structure(
+    response = stytch_totp._core.converter.converter.structure(
         load_example("create"), stytch_totp.CreateResponse
     )
     result = EnrollmentResult(0, response.user_id, response=response, attempts=1)

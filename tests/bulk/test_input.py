@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stytch_totp._bulk_input import (
+from stytch_totp.cli._bulk_enroll.input_formats import (
     InputFormat,
     InputFormatError,
     InputRecord,

@@ -17,7 +17,8 @@ from stytch_totp import (
     InvalidParamsError,
     UnexpectedResponseError,
 )
-from stytch_totp._bulk_output import (
+from stytch_totp._core.converter import converter
+from stytch_totp.cli._bulk_enroll.results_file import (
     OutputError,
     ResultsFile,
     failure_record,
@@ -25,7 +26,6 @@ from stytch_totp._bulk_output import (
     malformed_record,
     success_record,
 )
-from stytch_totp._converter import converter
 from tests.conftest import load_example
 
 RESPONSE = converter.structure(load_example("create"), stytch_totp.CreateResponse)
@@ -101,7 +101,7 @@ def test_records_are_fsynced_at_most_once_a_second_and_on_close(
 
     monkeypatch.setattr(os, "fsync", counting_fsync)
     clock = [1000.0]
-    monkeypatch.setattr("stytch_totp._bulk_output.monotonic", lambda: clock[0])
+    monkeypatch.setattr("stytch_totp.cli._bulk_enroll.results_file.monotonic", lambda: clock[0])
     results = ResultsFile.create(tmp_path / "results.jsonl")
 
     for _ in range(100):

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from stytch_totp import RetryPolicy
-from stytch_totp._bulk_pacing import PauseGate, TokenBucket, wait_turn
+from stytch_totp._bulk.pacing import PauseGate, TokenBucket, wait_turn
 
 POLICY = RetryPolicy(initial_backoff=1.0, max_backoff=8.0)
 

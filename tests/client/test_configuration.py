@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 import stytch_totp
-from stytch_totp import Client, InvalidParamsError, RetryPolicy
+from stytch_totp import Client, InvalidParamsError, RetryPolicy, Timeout
 from tests.conftest import PROJECT_ID, SECRET
 
 
@@ -58,7 +58,7 @@ def test_base_url_overrides_the_environment(base_url: str, expected: str) -> Non
 
 def test_base_url_keeps_its_path_for_every_operation() -> None:
     client = Client(PROJECT_ID, SECRET, base_url="https://proxy.example.com/stytch")
-    url = client._url(stytch_totp._protocol.AUTHENTICATE)
+    url = client._url(stytch_totp._core.protocol.AUTHENTICATE)
     assert str(url) == "https://proxy.example.com/stytch/v1/totps/authenticate"
 
 
@@ -113,19 +113,23 @@ def test_bad_constructor_arguments_raise_invalid_params(
 
 def test_default_timeout_is_30s_total_and_5s_to_connect() -> None:
     timeout = Client(PROJECT_ID, SECRET)._timeout
-    assert timeout.total == 30.0
-    assert timeout.sock_connect == 5.0
+    assert timeout == Timeout(total=30.0, connect=5.0, read=None)
 
 
 def test_timeout_in_seconds_sets_the_total_per_attempt() -> None:
     timeout = Client(PROJECT_ID, SECRET, timeout=2.5)._timeout
-    assert timeout.total == 2.5
-    assert timeout.sock_connect == 2.5
+    assert timeout == Timeout(total=2.5, connect=2.5)
 
 
-def test_client_timeout_object_is_used_as_is() -> None:
-    given = aiohttp.ClientTimeout(total=7, sock_read=3)
+def test_timeout_object_is_used_as_is() -> None:
+    given = Timeout(total=7, connect=1, read=3)
     assert Client(PROJECT_ID, SECRET, timeout=given)._timeout is given
+
+
+def test_an_aiohttp_client_timeout_is_refused_with_the_way_to_say_it() -> None:
+    with pytest.raises(InvalidParamsError, match=r"stytch_totp\.Timeout") as caught:
+        Client(PROJECT_ID, SECRET, timeout=aiohttp.ClientTimeout(total=7))  # type: ignore[arg-type]
+    assert caught.value.field == "timeout"
 
 
 def test_default_retry_policy() -> None:

@@ -166,7 +166,7 @@ async def test_a_params_object_is_sent_like_keywords(
     mocked.post(BASE + path, payload=load_example(example))
     response = await getattr(client.totps, method)(params)
     (call,) = sent_requests(mocked, path)
-    assert sent_json(call) == stytch_totp._converter.converter.unstructure(params)
+    assert sent_json(call) == stytch_totp._core.converter.converter.unstructure(params)
     assert response.request_id == "request-id-test-b05c992f-ebdc-489d-a754-c7e70ba13141"
     assert response.status_code == 200
 
@@ -257,3 +257,17 @@ async def test_malformed_success_body_is_an_unexpected_response(
     assert caught.value.path == "$.user.emails[0].email_id"
     assert caught.value.request_id == body["request_id"]
     assert "BTGNX5RKJRMQWQFRQKTG34JCF6XDRHZS" not in str(caught.value)
+
+
+async def test_extra_body_and_headers_reach_the_wire(client: Client, mocked: aioresponses) -> None:
+    mocked.post(BASE + "v1/totps/recovery_codes", payload=load_example("recovery_codes"))
+    await client.totps.recovery_codes(
+        user_id="user-test-1",
+        extra_body={"not_yet_in_the_sdk": {"nested": True}},
+        extra_headers={"X-Request-Source": "admin-console"},
+    )
+    (call,) = sent_requests(mocked, "v1/totps/recovery_codes")
+    assert sent_json(call) == {"user_id": "user-test-1", "not_yet_in_the_sdk": {"nested": True}}
+    headers = call.kwargs["headers"]
+    assert headers["X-Request-Source"] == "admin-console"
+    assert headers["Authorization"] == aiohttp.encode_basic_auth(PROJECT_ID, SECRET)

@@ -22,7 +22,7 @@ from stytch_totp import (
     Session,
     User,
 )
-from stytch_totp._converter import converter, explain_failure, make_converter
+from stytch_totp._core.converter import converter, explain_failure, make_converter
 from tests.conftest import load_example
 
 USER_ID = "user-test-16d9ba61-97a1-4ba4-9720-b03761dc50c6"

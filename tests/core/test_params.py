@@ -18,7 +18,7 @@ from stytch_totp import (
     RecoverParams,
     RecoveryCodesParams,
 )
-from stytch_totp._protocol import encode_request
+from stytch_totp._core.protocol import encode_request
 
 TOTP_CODE = "576831"
 RECOVERY_CODE = "ckss-2skx-ebow"

@@ -21,7 +21,7 @@ from stytch_totp import (
     RecoveryCodesResponse,
     UnexpectedResponseError,
 )
-from stytch_totp._protocol import (
+from stytch_totp._core.protocol import (
     AUTHENTICATE,
     CREATE,
     RECOVER,

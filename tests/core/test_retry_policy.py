@@ -19,7 +19,7 @@ from stytch_totp._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
 )
-from stytch_totp._retry import Safety, classify_status, next_delay, parse_retry_after
+from stytch_totp._core.retry import Safety, classify_status, next_delay, parse_retry_after
 
 NOW = datetime(2025, 4, 22, 7, 0, 0, tzinfo=UTC).timestamp()
 

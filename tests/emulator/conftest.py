@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from stytch_totp.testing import Clock, Emulator
-from stytch_totp.testing._jwt import shared_key
-from stytch_totp.testing._project import EmulatedProject
-from stytch_totp.testing._sqlite_store import SqliteStore
-from stytch_totp.testing._store import MemoryStore, Store
+from stytch_totp.testing._server.jwt import shared_key
+from stytch_totp.testing._server.project import EmulatedProject
+from stytch_totp.testing._server.sqlite_store import SqliteStore
+from stytch_totp.testing._server.store import MemoryStore, Store
 
 #: Ten seconds into a 30-second step, so a test is never on a step boundary by accident.
 START = datetime(2030, 1, 1, 12, 0, 10, tzinfo=UTC)

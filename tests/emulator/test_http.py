@@ -30,7 +30,7 @@ from stytch_totp import (
 )
 from stytch_totp.testing import Emulator, EmulatorError
 from stytch_totp.testing._emulator import _base_url
-from stytch_totp.testing._project import EmulatedProject
+from stytch_totp.testing._server.project import EmulatedProject
 
 #: Retries without waiting, so fault tests stay fast.
 FAST_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.0, max_backoff=0.0)

@@ -16,11 +16,11 @@ import pytest
 
 from stytch_totp import InvalidParamsError
 from stytch_totp.testing import Clock, EmulatorError, Fault
-from stytch_totp.testing._errors import ERRORS, default_error_type, error_url
-from stytch_totp.testing._faults import Faults, RequestLog
-from stytch_totp.testing._records import SessionRecord, TOTPRecord, UserRecord
-from stytch_totp.testing._sqlite_store import SqliteStore
-from stytch_totp.testing._store import Store
+from stytch_totp.testing._server.errors import ERRORS, default_error_type, error_url
+from stytch_totp.testing._server.faults import Faults, RequestLog
+from stytch_totp.testing._server.records import SessionRecord, TOTPRecord, UserRecord
+from stytch_totp.testing._server.sqlite_store import SqliteStore
+from stytch_totp.testing._server.store import Store
 from tests.emulator.conftest import START
 
 

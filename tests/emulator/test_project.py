@@ -22,11 +22,11 @@ from stytch_totp import (
     totp_code,
 )
 from stytch_totp.testing import Clock, EmulatorError
-from stytch_totp.testing._jwt import SESSION_CLAIM, shared_key
-from stytch_totp.testing._project import EmulatedProject
-from stytch_totp.testing._qr import qr_data_uri
-from stytch_totp.testing._requests import NewUser
-from stytch_totp.testing._store import Store
+from stytch_totp.testing._server.jwt import SESSION_CLAIM, shared_key
+from stytch_totp.testing._server.project import EmulatedProject
+from stytch_totp.testing._server.qr import qr_data_uri
+from stytch_totp.testing._server.requests import NewUser
+from stytch_totp.testing._server.store import Store
 
 EMAIL = "ada@example.com"
 

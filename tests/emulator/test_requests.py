@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from stytch_totp.testing import EmulatorError
-from stytch_totp.testing._requests import (
+from stytch_totp.testing._server.requests import (
     parse_authenticate,
     parse_body,
     parse_create_totp,

@@ -12,7 +12,7 @@ import pytest
 
 import stytch_totp
 from stytch_totp import CreateResponse, InvalidParamsError, otpauth_uri, qr_code_png, totp_code
-from stytch_totp._converter import converter
+from stytch_totp._core.converter import converter
 from tests.conftest import load_example
 
 # RFC 6238 appendix B, SHA1 rows, truncated to the 6 digits Stytch uses.

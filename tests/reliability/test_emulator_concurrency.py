@@ -26,7 +26,7 @@ from stytch_totp import (
     StytchError,
 )
 from stytch_totp.testing import Clock, Emulator
-from stytch_totp.testing._project import LOCK_THRESHOLD
+from stytch_totp.testing._server.project import LOCK_THRESHOLD
 from tests.reliability._helpers import FAST_RETRY, connections_in_use, no_warnings
 
 TASKS = 50

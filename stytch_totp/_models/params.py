@@ -1,0 +1,187 @@
+"""The request parameters of the four TOTP operations.
+
+Building a params object validates it: bad input raises :class:`InvalidParamsError` naming the
+field, before anything is sent. Optional fields left at ``None`` are omitted from the JSON body
+(see ``_core/converter.py``). Secret fields are kept out of ``repr``.
+"""
+
+import copy
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import orjson
+
+from .._config import (
+    EXPIRATION_MINUTES_MAX,
+    EXPIRATION_MINUTES_MIN,
+    SESSION_CUSTOM_CLAIMS_MAX_BYTES,
+    SESSION_DURATION_MINUTES_MAX,
+    SESSION_DURATION_MINUTES_MIN,
+    TOTP_CODE_DIGITS,
+)
+from .._exceptions import InvalidParamsError
+
+__all__ = [
+    "AuthenticateParams",
+    "CreateParams",
+    "RecoverParams",
+    "RecoveryCodesParams",
+]
+
+_SIX_ASCII_DIGITS = re.compile(r"[0-9]{6}")
+
+
+def _required_text(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidParamsError(attribute.name, f"must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise InvalidParamsError(attribute.name, "must not be empty")
+
+
+def _optional_text(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    if value is not None:
+        _required_text(instance, attribute, value)
+
+
+def _int_between(low: int, high: int) -> Any:
+    def check(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidParamsError(attribute.name, f"must be an int, not {type(value).__name__}")
+        if not low <= value <= high:
+            raise InvalidParamsError(
+                attribute.name, f"must be between {low} and {high}, got {value}"
+            )
+
+    return check
+
+
+def _totp_code(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    # The value is a secret: the message describes it without repeating it.
+    if not isinstance(value, str):
+        raise InvalidParamsError(attribute.name, f"must be a str, not {type(value).__name__}")
+    if _SIX_ASCII_DIGITS.fullmatch(value) is None:
+        raise InvalidParamsError(
+            attribute.name,
+            f"must be exactly {TOTP_CODE_DIGITS} ASCII digits (got {len(value)} characters)",
+        )
+
+
+def _custom_claims(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidParamsError(attribute.name, f"must be a mapping, not {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise InvalidParamsError(attribute.name, f"keys must be str, not {type(key).__name__}")
+    try:
+        encoded = orjson.dumps(dict(value))
+    except TypeError as exc:
+        raise InvalidParamsError(attribute.name, f"must be JSON-serializable ({exc})") from None
+    if _has_non_finite_float(value):
+        # orjson writes NaN and infinity as null, and a null claim deletes the claim.
+        raise InvalidParamsError(
+            attribute.name, "must be JSON-serializable (NaN and infinity are not JSON numbers)"
+        )
+    if len(encoded) > SESSION_CUSTOM_CLAIMS_MAX_BYTES:
+        raise InvalidParamsError(
+            attribute.name,
+            f"must encode to at most {SESSION_CUSTOM_CLAIMS_MAX_BYTES} bytes of JSON, "
+            f"got {len(encoded)}",
+        )
+
+
+def _has_non_finite_float(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_has_non_finite_float(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite_float(item) for item in value)
+    return False
+
+
+def _freeze_claims(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    # A private deep copy, so mutating the caller's dict (or a list or dict nested in it) later
+    # cannot change a frozen params object.
+    if not isinstance(value, Mapping):
+        return value
+    try:
+        return copy.deepcopy(dict(value))
+    except TypeError:
+        return dict(value)  # not copyable, hence not JSON either: the validator says so
+
+
+_expiration_minutes = _int_between(EXPIRATION_MINUTES_MIN, EXPIRATION_MINUTES_MAX)
+_session_duration_minutes = _int_between(SESSION_DURATION_MINUTES_MIN, SESSION_DURATION_MINUTES_MAX)
+
+
+@attrs.frozen
+class CreateParams:
+    """Parameters of :meth:`TOTPs.create` (``POST /v1/totps``)."""
+
+    user_id: str = attrs.field(validator=_required_text)
+    """The ``user_id`` (or ``external_id``) of an active user."""
+    expiration_minutes: int | None = attrs.field(default=None, validator=_expiration_minutes)
+    """Minutes (5-1440) the new TOTP may stay unverified before it becomes unusable."""
+
+
+@attrs.frozen
+class AuthenticateParams:
+    """Parameters of :meth:`TOTPs.authenticate` (``POST /v1/totps/authenticate``)."""
+
+    user_id: str = attrs.field(validator=_required_text)
+    """The ``user_id`` (or ``external_id``) of the user."""
+    totp_code: str = attrs.field(validator=_totp_code, repr=False)
+    """The 6-digit code from the authenticator app (hidden from ``repr``)."""
+    session_token: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    """Token of an existing session to extend (hidden from ``repr``)."""
+    session_duration_minutes: int | None = attrs.field(
+        default=None, validator=_session_duration_minutes
+    )
+    """Start (or extend) a session lasting this many minutes (5-527040); no session if omitted."""
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    """JWT of an existing session to extend (hidden from ``repr``)."""
+    session_custom_claims: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_freeze_claims, validator=_custom_claims
+    )
+    """Custom claims to set on the session; a ``None`` value deletes that claim (at most 4 KB)."""
+    telemetry_id: str | None = attrs.field(default=None, validator=_optional_text)
+    """Device Fingerprinting telemetry id, to get ``user_device`` back."""
+
+
+@attrs.frozen
+class RecoveryCodesParams:
+    """Parameters of :meth:`TOTPs.recovery_codes` (``POST /v1/totps/recovery_codes``)."""
+
+    user_id: str = attrs.field(validator=_required_text)
+    """The ``user_id`` (or ``external_id``) of the user."""
+
+
+@attrs.frozen
+class RecoverParams:
+    """Parameters of :meth:`TOTPs.recover` (``POST /v1/totps/recover``)."""
+
+    user_id: str = attrs.field(validator=_required_text)
+    """The ``user_id`` (or ``external_id``) of the user."""
+    recovery_code: str = attrs.field(validator=_required_text, repr=False)
+    """A single-use recovery code, e.g. ``"ckss-2skx-ebow"`` (hidden from ``repr``)."""
+    session_token: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    """Token of an existing session to extend (hidden from ``repr``)."""
+    session_duration_minutes: int | None = attrs.field(
+        default=None, validator=_session_duration_minutes
+    )
+    """Start (or extend) a session lasting this many minutes (5-527040); no session if omitted."""
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    """JWT of an existing session to extend (hidden from ``repr``)."""
+    session_custom_claims: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_freeze_claims, validator=_custom_claims
+    )
+    """Custom claims to set on the session; a ``None`` value deletes that claim (at most 4 KB)."""
+    telemetry_id: str | None = attrs.field(default=None, validator=_optional_text)
+    """Device Fingerprinting telemetry id, to get ``user_device`` back."""

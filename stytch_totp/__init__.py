@@ -15,6 +15,7 @@ from . import _publish
 from ._bulk.engine import BulkEnrollment, BulkProgress, EnrollmentResult
 from ._client import Client
 from ._core.call_args import RequestOptions
+from ._core.raw_response import APIResponse
 from ._core.retry import RetryPolicy
 from ._core.timeouts import Timeout
 from ._core.totp_codes import otpauth_uri, qr_code_png, totp_code
@@ -24,14 +25,17 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkAbortedError,
     ClientClosedError,
     ConflictError,
+    FailureKind,
     InternalServerError,
     InvalidParamsError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     StytchError,
+    TransportError,
     UnexpectedResponseError,
 )
 from ._models import (
@@ -76,14 +80,18 @@ from ._models import (
     WebAuthnFactor,
     WebAuthnRegistration,
 )
-from ._resources.totps import TOTPs
+from ._resources.totps import TOTPs, TOTPsWithRawResponse
+from ._transport.aiohttp import AiohttpTransport
+from ._transport.base import Transport, TransportRequest, TransportResponse
 from ._version import __version__
 
 __all__ = [
     "TOTP",
     "APIConnectionError",
+    "APIResponse",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "Attributes",
     "AuthenticateParams",
     "AuthenticateResponse",
@@ -95,6 +103,7 @@ __all__ = [
     "BadRequestError",
     "BiometricFactor",
     "BiometricRegistration",
+    "BulkAbortedError",
     "BulkEnrollment",
     "BulkProgress",
     "Client",
@@ -110,6 +119,7 @@ __all__ = [
     "EmailFactor",
     "EmbeddableMagicLinkFactor",
     "EnrollmentResult",
+    "FailureKind",
     "ImpersonatedFactor",
     "InternalServerError",
     "InvalidParamsError",
@@ -135,7 +145,12 @@ __all__ = [
     "Session",
     "StytchError",
     "TOTPs",
+    "TOTPsWithRawResponse",
     "Timeout",
+    "Transport",
+    "TransportError",
+    "TransportRequest",
+    "TransportResponse",
     "TrustedAuthTokenFactor",
     "UnexpectedResponseError",
     "User",

@@ -1,10 +1,10 @@
-"""``Client``: credentials, the connection pool, timeouts and the retry loop.
+"""``Client``: credentials, a transport, and the one retry loop of the SDK.
 
-The client owns one ``aiohttp.ClientSession`` (created lazily, inside the running event loop, on
-the first call) unless the caller passes their own, which is then used as is and never closed.
-Requests are built and responses decoded by the pure functions of ``_protocol``; the bytes move
-through ``_transport``; this module only adds the loop that decides, with ``_retry``, whether to
-try again.
+Requests are built and responses decoded by the pure functions of ``_core``; a
+:class:`~stytch_totp.Transport` moves the bytes (by default :class:`AiohttpTransport`, created
+lazily in the running event loop). This module adds the loop that decides, with
+``_core/retry.py``, whether to try again: the only such loop in the SDK (bulk enrollment paces
+its calls through it, see :class:`~stytch_totp._core.retry.Pacer`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import os
 import random
 import ssl
 import time
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Final, Literal, Self, TypedDict, TypeVar, Unpack
 
 import aiohttp
 from yarl import URL
@@ -25,11 +26,36 @@ from . import _config
 from ._core.call_args import CallOptions, bind_call
 from ._core.net import is_loopback_host
 from ._core.protocol import Operation, decode_error, decode_response, encode_request
-from ._core.retry import RetryPolicy, classify_status, next_delay, parse_retry_after
+from ._core.raw_response import APIResponse
+from ._core.retry import (
+    Pacer,
+    RetryPolicy,
+    Safety,
+    classify_failure,
+    classify_status,
+    may_wait_out_rate_limit,
+    next_delay,
+    parse_retry_after,
+)
 from ._core.timeouts import Timeout, resolve_timeout
-from ._exceptions import APIConnectionError, APIStatusError, ClientClosedError, InvalidParamsError
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    InvalidParamsError,
+    UnexpectedResponseError,
+    printable,
+)
 from ._resources.totps import TOTPs
-from ._transport.aiohttp import RawResponse, TransportFailure, post
+from ._transport.aiohttp import AiohttpTransport
+from ._transport.base import (
+    FailureKind,
+    Transport,
+    TransportError,
+    TransportRequest,
+    TransportResponse,
+)
 
 __all__ = ["Client"]
 
@@ -37,11 +63,37 @@ logger = logging.getLogger(_config.LOGGER_NAME)
 
 R = TypeVar("R")
 
+_PROJECT_PREFIXES: Final = ("project-test-", "project-live-")
+_SECRET_PREFIXES: Final = ("secret-test-", "secret-live-")
+# Failures retrying cannot mend: the same TLS handshake fails again, a closed or misused
+# transport stays so.
+_FINAL_FAILURES: Final = frozenset({FailureKind.TLS, FailureKind.CLOSED, FailureKind.UNUSABLE})
 
-def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(
-        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-    )
+
+def _check_credentials(project_id: object, secret: object, *, custom_base_url: bool) -> None:
+    if not isinstance(project_id, str) or not project_id:
+        raise InvalidParamsError("project_id", "must be a non-empty str")
+    if not isinstance(secret, str) or not secret:
+        raise InvalidParamsError("secret", "must be a non-empty str")
+    # Neither value is ever repeated: one of them may be the secret, passed in the wrong place.
+    if project_id.startswith(_SECRET_PREFIXES):
+        raise InvalidParamsError(
+            "project_id",
+            "looks like a project secret (secret-test-... or secret-live-...): "
+            "are project_id and secret swapped?",
+        )
+    if secret.startswith(_PROJECT_PREFIXES):
+        raise InvalidParamsError(
+            "secret", "looks like a project id (project-...): are project_id and secret swapped?"
+        )
+    if ":" in project_id:
+        raise InvalidParamsError("project_id", "must not contain ':'")
+    if not custom_base_url and not project_id.startswith(_PROJECT_PREFIXES):
+        raise InvalidParamsError(
+            "project_id",
+            "must start with 'project-test-' or 'project-live-' "
+            "(any id is accepted together with base_url, e.g. for the emulator)",
+        )
 
 
 def _resolve_base_url(
@@ -58,19 +110,32 @@ def _resolve_base_url(
         raise InvalidParamsError("environment", "must be 'test', 'live' or None")
     if not isinstance(base_url, str) or not base_url:
         raise InvalidParamsError("base_url", "must be a non-empty URL string")
-    url = URL(base_url)
+    try:
+        url = URL(base_url)
+    except (ValueError, TypeError):
+        raise InvalidParamsError("base_url", "is not a URL") from None
+    shown = _shown(url)
+    https_rule = "https:// is required (http:// only to loopback: 127.0.0.1, ::1, localhost)"
     if url.scheme not in ("https", "http") or not url.host:
-        raise InvalidParamsError("base_url", "must be an absolute https:// URL")
+        raise InvalidParamsError("base_url", f"{shown!r} is not an absolute URL: {https_rule}")
     if url.scheme == "http" and not is_loopback_host(url.host):
-        raise InvalidParamsError(
-            "base_url",
-            "plain http:// is only allowed for loopback hosts (127.0.0.1, ::1, localhost)",
-        )
+        raise InvalidParamsError("base_url", f"{shown!r} is plain http://: {https_rule}")
     if url.user or url.password or url.query_string or url.fragment:
-        raise InvalidParamsError("base_url", "must not carry credentials, a query or a fragment")
+        raise InvalidParamsError(
+            "base_url", f"{shown!r} must not carry credentials, a query or a fragment"
+        )
     if not url.path.endswith("/"):
         url = url.with_path(url.path + "/")
     return url
+
+
+def _shown(url: URL) -> str:
+    """``url`` as an error message may show it: without any credentials it carries."""
+    if url.is_absolute():
+        url = url.with_user(None).with_query(None).with_fragment(None)
+    elif "@" in str(url):
+        return "<the URL>"  # credentials we cannot strip: show nothing of it
+    return printable(str(url), 200) or ""
 
 
 class _ClientOptions(TypedDict, total=False):
@@ -80,35 +145,42 @@ class _ClientOptions(TypedDict, total=False):
     base_url: str | None
     timeout: float | Timeout | None
     retry: RetryPolicy | None
-    session: aiohttp.ClientSession | None
-    max_connections: int
-    user_agent: str | None
+    transport: Transport | None
+    max_connections: int | None
     ssl_context: ssl.SSLContext | None
-    max_response_bytes: int
+    trace_configs: Sequence[aiohttp.TraceConfig] | None
+    max_response_bytes: int | None
+    user_agent: str | None
 
 
 class Client:
     """An async client for Stytch's TOTP API.
 
-    Create one per application and share it: it holds a connection pool. Use it as an async
-    context manager, or call :meth:`aclose` when done::
+    Create one per application (and event loop) and share it: it holds a connection pool. Use
+    it as an async context manager, or call :meth:`aclose` when done::
 
         async with stytch_totp.Client(project_id, secret) as client:
             created = await client.totps.create(user_id=user_id)
 
+    The operations are on :attr:`totps`.
+
     Args:
-        project_id: The Stytch project id (``project-test-...`` or ``project-live-...``).
+        project_id: The Stytch project id (``project-test-...`` or ``project-live-...``; any id
+            is accepted together with ``base_url``).
         secret: The project secret. It is only ever sent in the ``Authorization`` header.
         environment: ``"test"`` or ``"live"``; by default derived from ``project_id``.
         base_url: Overrides the environment's URL (``https://`` only, or ``http://`` to loopback).
         timeout: Per-attempt timeout: seconds (total) or a :class:`Timeout`.
             Default: 30 s total, 5 s to connect.
         retry: The :class:`RetryPolicy`; default ``RetryPolicy()`` (2 retries).
-        session: Your own ``aiohttp.ClientSession``; used as is and never closed by the client.
-        max_connections: Size of the connection pool the client creates (0 for no limit).
+        transport: What moves the bytes: a :class:`Transport` (e.g.
+            :class:`stytch_totp.testing.MockTransport`); the client owns it and closes it.
+            Default: an :class:`AiohttpTransport` built from the four options below.
+        max_connections: Size of the connection pool (default 100; 0 for no limit).
+        ssl_context: TLS settings of the pool (e.g. to trust a private CA).
+        trace_configs: aiohttp ``TraceConfig`` objects for the pool (OpenTelemetry...).
+        max_response_bytes: Largest response body the client reads (default 4 MiB).
         user_agent: Appended to the ``User-Agent`` header, e.g. ``"myapp/1.2"``.
-        ssl_context: TLS settings of the client's own pool (e.g. to trust a private CA).
-        max_response_bytes: Largest response body the client buffers.
     """
 
     def __init__(
@@ -120,58 +192,46 @@ class Client:
         base_url: str | None = None,
         timeout: float | Timeout | None = None,
         retry: RetryPolicy | None = None,
-        session: aiohttp.ClientSession | None = None,
-        max_connections: int = _config.DEFAULT_MAX_CONNECTIONS,
-        user_agent: str | None = None,
+        transport: Transport | None = None,
+        max_connections: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        max_response_bytes: int | None = None,
+        user_agent: str | None = None,
     ) -> None:
-        for name, value in (("project_id", project_id), ("secret", secret)):
-            if not isinstance(value, str) or not value:
-                raise InvalidParamsError(name, "must be a non-empty str")
-            if ":" in value and name == "project_id":
-                raise InvalidParamsError(name, "must not contain ':'")
+        _check_credentials(project_id, secret, custom_base_url=base_url is not None)
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise InvalidParamsError("retry", "must be a RetryPolicy")
-        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-            raise InvalidParamsError("max_connections", "must be an int")
-        if max_connections < 0:
-            raise InvalidParamsError("max_connections", "must be >= 0")
-        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
-            raise InvalidParamsError("max_response_bytes", "must be an int")
-        if max_response_bytes <= 0:
-            raise InvalidParamsError("max_response_bytes", "must be > 0")
-
+        if user_agent is not None and (
+            not isinstance(user_agent, str)
+            or not user_agent.isascii()
+            or not user_agent.isprintable()
+        ):
+            raise InvalidParamsError("user_agent", "must be a str of printable ASCII")
         self._project_id = project_id
         self._base_url = _resolve_base_url(project_id, environment, base_url)
         self._timeout = resolve_timeout(timeout)
-        self._default_client_timeout = _client_timeout(self._timeout)
         self._retry = retry or RetryPolicy()
-        self._max_connections = max_connections
-        self._ssl_context = ssl_context
-        self._max_response_bytes = max_response_bytes
-        if user_agent is not None and (
-            not isinstance(user_agent, str) or not user_agent.isprintable()
-        ):
-            raise InvalidParamsError("user_agent", "must be a str of printable characters")
+        self._transport = _make_transport(
+            transport,
+            max_connections=max_connections,
+            ssl_context=ssl_context,
+            trace_configs=trace_configs,
+            max_response_bytes=max_response_bytes,
+        )
         agent = _config.USER_AGENT if not user_agent else f"{_config.USER_AGENT} {user_agent}"
         # Computed once: aiohttp's BasicAuth is deprecated and would redo this per request.
-        self._headers = {
+        self._headers: dict[str, str] = {
             "Authorization": _Credentials(aiohttp.encode_basic_auth(project_id, secret)),
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": agent,
         }
-        self._urls: dict[str, URL] = {}
-        self._session = session
-        self._owns_session = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._urls: dict[str, tuple[str, str]] = {}
         self._closed = False
-        # Retry pauses and body reads in progress, cut short by aclose() so none outlives it.
+        # Retry pauses in progress, cut short by aclose() so none outlives it.
         self._pauses: set[asyncio.Future[None]] = set()
-        self._reading: set[aiohttp.ClientResponse] = set()
-        self.totps = TOTPs(self)
-        """The four TOTP operations: :class:`TOTPs`."""
+        self._totps = TOTPs(self)
 
     @classmethod
     def from_env(cls, **kwargs: Unpack[_ClientOptions]) -> Self:
@@ -189,6 +249,12 @@ class Client:
         return cls(values[_config.ENV_PROJECT_ID], values[_config.ENV_SECRET], **kwargs)
 
     @property
+    def totps(self) -> TOTPs:
+        """The TOTP operations: ``create``, ``authenticate``, ``recovery_codes``, ``recover``,
+        ``create_many``, and their ``with_raw_response`` forms (see :class:`TOTPs`)."""
+        return self._totps
+
+    @property
     def project_id(self) -> str:
         """The project id the client authenticates as."""
         return self._project_id
@@ -202,6 +268,11 @@ class Client:
     def retry_policy(self) -> RetryPolicy:
         """The :class:`RetryPolicy` calls use unless they pass their own ``retry=``."""
         return self._retry
+
+    @property
+    def transport(self) -> Transport:
+        """The :class:`Transport` that moves this client's bytes."""
+        return self._transport
 
     @property
     def closed(self) -> bool:
@@ -225,127 +296,139 @@ class Client:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and its own connection pool (idempotent).
+        """Close the client and its transport (idempotent).
 
-        Calls in flight on the client's own pool, or waiting to retry, end with
-        :class:`ClientClosedError`. A session passed in by the caller is left open, and calls
-        already sending on it finish normally.
+        Calls in flight, or waiting to retry, end with :class:`ClientClosedError`, whose
+        ``may_have_been_processed`` says whether their request had been written.
         """
         if self._closed:
             return
         self._closed = True
         for pause in self._pauses:
             pause.cancel()
-        for response in list(self._reading):
-            response.close()
-        session, self._session = self._session, None
-        if session is not None and self._owns_session and not session.closed:
-            await session.close()
-            # Let the connections' transports finish closing, so no ResourceWarning follows.
-            await asyncio.sleep(0)
+        await self._transport.aclose()
 
-    def _get_session(self, operation: str) -> aiohttp.ClientSession:
-        if self._closed:
-            raise ClientClosedError(
-                "the Client is closed", operation=operation, may_have_been_processed=False
-            )
-        loop = asyncio.get_running_loop()
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self._max_connections,
-                ssl=self._ssl_context if self._ssl_context is not None else True,
-            )
-            self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
-            self._loop = loop
-        elif self._owns_session and self._loop is not loop:
-            raise RuntimeError(
-                "this Client's connection pool belongs to another event loop; "
-                "create one Client per event loop"
-            )
-        return self._session
-
-    def _url(self, operation: Operation[Any, Any]) -> URL:
-        url = self._urls.get(operation.path)
-        if url is None:
-            url = self._urls[operation.path] = self._base_url.join(URL(operation.path))
-        return url
+    # -- the resources' way in (the ``Caller`` protocol of ``_resources``) --------------------
 
     async def _perform(
         self, operation: Operation[Any, R], params: object, kwargs: dict[str, Any]
     ) -> R:
-        """Make one call of ``operation``: the resources' way in (see ``_resources.totps``)."""
         bound, options = bind_call(operation.params_type, params, kwargs)
-        return await self._call(operation, bound, options)
+        response, attempts, _ = await self._call(operation, bound, options)
+        try:
+            return decode_response(operation, response.status_code, response.headers, response.body)
+        except UnexpectedResponseError as error:
+            error.attempts = attempts
+            raise
 
-    def _attempt_timeout(self, timeout: Timeout | None) -> aiohttp.ClientTimeout:
-        if timeout is None:
-            return self._default_client_timeout
-        return _client_timeout(timeout)
+    async def _perform_raw(
+        self,
+        operation: Operation[Any, R],
+        params: object,
+        kwargs: dict[str, Any],
+        *,
+        pacer: Pacer | None = None,
+    ) -> APIResponse[R]:
+        bound, options = bind_call(operation.params_type, params, kwargs)
+        response, attempts, elapsed = await self._call(operation, bound, options, pacer=pacer)
+        return APIResponse(
+            operation,
+            status_code=response.status_code,
+            headers=response.headers,
+            body=response.body,
+            attempts=attempts,
+            elapsed=elapsed,
+        )
 
-    async def _call(self, operation: Operation[Any, R], params: Any, options: CallOptions) -> R:
-        """Send ``params`` as ``operation``, retrying what is safe to retry."""
+    # -- the retry loop -----------------------------------------------------------------------
+
+    def _url(self, operation: Operation[Any, Any]) -> tuple[str, str]:
+        found = self._urls.get(operation.path)
+        if found is None:
+            url = self._base_url.join(URL(operation.path))
+            found = self._urls[operation.path] = (str(url), url.path)
+        return found
+
+    async def _call(
+        self,
+        operation: Operation[Any, Any],
+        params: Any,
+        options: CallOptions,
+        *,
+        pacer: Pacer | None = None,
+    ) -> tuple[TransportResponse, int, float]:
+        """Send ``params`` as ``operation`` until it succeeds or must not be tried again.
+
+        Returns the successful response, the number of attempts and the seconds it all took;
+        raises the last attempt's error otherwise.
+        """
         policy = self._retry if options.retry is None else options.retry
-        attempt_timeout = self._attempt_timeout(options.timeout)
+        timeout = self._timeout if options.timeout is None else options.timeout
         body = encode_request(params, options.extra_body)
         headers = self._headers
         if options.extra_headers:
             headers = {**dict(options.extra_headers), **self._headers}
-        url = self._url(operation)
-        retries_done = 0
+        url, path = self._url(operation)
+        started = time.monotonic()
+        attempt = retries_done = rate_limited = 0
+        error: APIStatusError | APIConnectionError | None = None
         while True:
-            session = self._get_session(operation.name)
-            started = time.monotonic()
+            if self._closed:
+                raise _closed_error(operation, attempt, error)
+            epoch = await pacer.wait_turn() if pacer is not None else 0
+            attempt += 1
+            request = TransportRequest(
+                method="POST",
+                url=url,
+                path=path,
+                headers=headers,
+                body=body,
+                timeout=timeout,
+                operation=operation.name,
+                attempt=attempt,
+            )
+            retry_after: float | None = None
             try:
-                raw = await post(
-                    session,
-                    url,
-                    body,
-                    headers,
-                    timeout=attempt_timeout,
-                    max_response_bytes=self._max_response_bytes,
+                response = await self._transport.send(request)
+            except TransportError as failure:
+                error, safety = self._failure_error(operation, failure, attempt)
+            except Exception as exc:
+                error = APIConnectionError(
+                    f"the transport failed ({type(exc).__name__}); it must raise TransportError",
                     operation=operation.name,
-                    reading=self._reading,
+                    attempts=attempt,
                 )
-            except TransportFailure as failure:
-                failure.error.attempts = retries_done + 1
-                if self._closed:
-                    raise _closed_in_flight(operation, retries_done + 1) from failure.error
-                safety, retry_after, request_id = failure.safety, None, None
-                error: APIStatusError | APIConnectionError = failure.error
-            except RuntimeError as exc:
-                if self._closed:
-                    raise _closed_in_flight(operation, retries_done + 1) from exc
-                if session.closed:
-                    # aiohttp refuses a closed session before sending anything.
-                    raise APIConnectionError(
-                        "the aiohttp session passed to the Client was closed by its owner",
-                        operation=operation.name,
-                        attempts=retries_done + 1,
-                        may_have_been_processed=False,
-                    ) from exc
-                raise
-            except asyncio.CancelledError as exc:
-                # Closing the pool cancels the calls queued for a connection; only a cancellation
-                # of the caller's own task may reach the caller as one.
-                if self._closed and not _task_cancelling():
-                    raise ClientClosedError(
-                        "the Client was closed while the call waited for a connection",
-                        operation=operation.name,
-                        attempts=retries_done + 1,
-                        # aiohttp cancels only the calls queued for a pooled connection.
-                        may_have_been_processed=False,
-                    ) from exc
-                raise
+                error.__cause__ = exc
+                safety = Safety.FINAL
             else:
-                self._log_response(operation, raw, started)
-                if 200 <= raw.status < 300:
-                    return decode_response(operation, raw.status, raw.headers, raw.body)
-                retry_after = parse_retry_after(raw.headers.get("Retry-After"), now=time.time())
+                self._log_response(operation, attempt, response, started)
+                if 200 <= response.status_code < 300:
+                    if pacer is not None:
+                        pacer.succeeded()
+                    return response, attempt, time.monotonic() - started
+                if response.status_code in (429, 503):
+                    retry_after = parse_retry_after(
+                        response.headers.get("Retry-After"), now=time.time()
+                    )
                 error = decode_error(
-                    operation, raw.status, raw.headers, raw.body, retry_after=retry_after
+                    operation,
+                    response.status_code,
+                    response.headers,
+                    response.body,
+                    retry_after=retry_after,
                 )
+                error.attempts = attempt
                 safety = classify_status(error.status_code, error.error_type)
-                request_id = error.request_id
+                if pacer is not None and error.status_code == 429 and safety is Safety.NOT_ACTED:
+                    # Bulk enrollment: the whole batch waits out the rate limit, then retries.
+                    if not may_wait_out_rate_limit(
+                        policy, rate_limited=rate_limited, retry_after=retry_after
+                    ):
+                        raise error
+                    rate_limited += 1
+                    pacer.rate_limited(epoch, retry_after)
+                    self._log_retry(operation, attempt, error, None)
+                    continue
             delay = next_delay(
                 policy,
                 retries_done=retries_done,
@@ -357,21 +440,41 @@ class Client:
             if delay is None:
                 raise error
             retries_done += 1
-            logger.info(
-                "Retrying %s in %.2f s (retry %d of %d) after %s; request_id=%s",
-                operation.name,
+            self._log_retry(
+                operation,
+                attempt,
+                error,
                 delay,
-                retries_done,
-                policy.max_retries,
-                _describe(error),
-                request_id,
+                retries_done=retries_done,
+                max_retries=policy.max_retries,
             )
             if not await self._pause(delay):
-                raise ClientClosedError(
-                    "the Client was closed while the call waited to retry",
-                    operation=operation.name,
-                    attempts=retries_done,
-                ) from error
+                raise _closed_error(operation, attempt, error)
+
+    def _failure_error(
+        self, operation: Operation[Any, Any], failure: TransportError, attempt: int
+    ) -> tuple[APIConnectionError, Safety]:
+        """The public error for an attempt with no response, and what it means for a retry."""
+        sent = bool(failure.request_sent)
+        safety = classify_failure(request_sent=sent, final=failure.kind in _FINAL_FAILURES)
+        consequence = (
+            "the request was sent: it may have been processed" if sent else "nothing was sent"
+        )
+        message = f"{printable(str(failure.message), 300)} ({consequence})"
+        error_type: type[APIConnectionError] = APIConnectionError
+        if failure.kind is FailureKind.TIMEOUT:
+            error_type = APITimeoutError
+        elif failure.kind is FailureKind.CLOSED or self._closed:
+            error_type = ClientClosedError
+        error = error_type(
+            message,
+            operation=operation.name,
+            attempts=attempt,
+            may_have_been_processed=sent,
+            kind=failure.kind,
+        )
+        error.__cause__ = failure
+        return error, safety
 
     async def _pause(self, delay: float) -> bool:
         """Wait ``delay`` seconds before a retry; ``False`` if the client was closed meanwhile."""
@@ -387,27 +490,113 @@ class Client:
         return not self._closed
 
     @staticmethod
-    def _log_response(operation: Operation[Any, Any], raw: RawResponse, started: float) -> None:
+    def _log_response(
+        operation: Operation[Any, Any], attempt: int, response: TransportResponse, started: float
+    ) -> None:
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s -> HTTP %d in %.1f ms",
-                operation.name,
-                raw.status,
-                (time.monotonic() - started) * 1000,
+            request_id = printable(
+                response.headers.get("request-id") or response.headers.get("x-request-id"), 128
             )
+            logger.debug(
+                "%s -> HTTP %d in %.1f ms (attempt %d)",
+                operation.name,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                attempt,
+                extra={
+                    "operation": operation.name,
+                    "attempt": attempt,
+                    "status": response.status_code,
+                    "request_id": request_id,
+                },
+            )
+
+    @staticmethod
+    def _log_retry(
+        operation: Operation[Any, Any],
+        attempt: int,
+        error: APIStatusError | APIConnectionError,
+        delay: float | None,
+        *,
+        retries_done: int = 0,
+        max_retries: int = 0,
+    ) -> None:
+        status = error.status_code if isinstance(error, APIStatusError) else None
+        request_id = error.request_id if isinstance(error, APIStatusError) else None
+        extra = {
+            "operation": operation.name,
+            "attempt": attempt,
+            "status": status,
+            "request_id": request_id,
+            "delay": delay,
+        }
+        if delay is None:
+            logger.info(
+                "Retrying %s after the batch's rate-limit pause (attempt %d got %s); request_id=%s",
+                operation.name,
+                attempt,
+                _describe(error),
+                request_id,
+                extra=extra,
+            )
+            return
+        logger.info(
+            "Retrying %s in %.2f s (retry %d of %d) after %s; request_id=%s",
+            operation.name,
+            delay,
+            retries_done,
+            max_retries,
+            _describe(error),
+            request_id,
+            extra=extra,
+        )
+
+
+def _make_transport(
+    transport: Transport | None,
+    *,
+    max_connections: int | None,
+    ssl_context: ssl.SSLContext | None,
+    trace_configs: Sequence[aiohttp.TraceConfig] | None,
+    max_response_bytes: int | None,
+) -> Transport:
+    pool_options: dict[str, Any] = {
+        "max_connections": max_connections,
+        "ssl_context": ssl_context,
+        "trace_configs": trace_configs,
+        "max_response_bytes": max_response_bytes,
+    }
+    given = {name: value for name, value in pool_options.items() if value is not None}
+    if transport is None:
+        return AiohttpTransport(**given)
+    if not isinstance(transport, Transport):
+        raise InvalidParamsError("transport", "must have async send(request) and aclose()")
+    if given:
+        raise InvalidParamsError(
+            sorted(given)[0], "configures the default transport: set it on your transport instead"
+        )
+    return transport
 
 
 # The retry loop's only clock: tests replace it to observe delays without waiting for them.
 _sleep = asyncio.sleep
 
 
-def _closed_in_flight(operation: Operation[Any, Any], attempts: int) -> ClientClosedError:
-    """The error for a call whose attempt failed because the client was closed under it."""
-    return ClientClosedError(
-        "the Client was closed while the call was in flight",
+def _closed_error(
+    operation: Operation[Any, Any],
+    attempts: int,
+    previous: APIStatusError | APIConnectionError | None,
+) -> ClientClosedError:
+    """The error for a call the client was closed under, before or between its attempts."""
+    processed = isinstance(previous, APIConnectionError) and previous.may_have_been_processed
+    error = ClientClosedError(
+        "the Client is closed" if attempts == 0 else "the Client was closed before a retry",
         operation=operation.name,
         attempts=attempts,
+        may_have_been_processed=processed,
     )
+    error.__cause__ = previous
+    return error
 
 
 def _task_cancelling() -> bool:

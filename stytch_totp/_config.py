@@ -44,6 +44,8 @@ BACKOFF_JITTER: Final = 0.25
 
 #: Requests a bulk enrollment keeps in flight, unless told otherwise.
 DEFAULT_BULK_CONCURRENCY: Final = 16
+#: Connection failures in a row (no answer at all) after which a bulk enrollment stops.
+DEFAULT_BULK_MAX_CONSECUTIVE_CONNECTION_FAILURES: Final = 10
 #: How many times a bulk enrollment puts one user back after a 429 ``too_many_requests``.
 MAX_RATE_LIMITED_REQUEUES: Final = 10
 
@@ -59,5 +61,13 @@ EXPIRATION_MINUTES_MAX: Final = 1440
 SESSION_DURATION_MINUTES_MIN: Final = 5
 SESSION_DURATION_MINUTES_MAX: Final = 527040
 SESSION_CUSTOM_CLAIMS_MAX_BYTES: Final = 4096
+#: How deep ``session_custom_claims`` may nest (objects and arrays); deeper is refused.
+SESSION_CUSTOM_CLAIMS_MAX_DEPTH: Final = 32
+#: Longest ``user_id``, ``session_token`` or ``telemetry_id`` sent (Stytch's are under 100).
+MAX_ID_LENGTH: Final = 256
+#: Longest ``recovery_code`` sent (Stytch's are 14 characters).
+MAX_RECOVERY_CODE_LENGTH: Final = 64
+#: Longest ``session_jwt`` sent (a JWT with 4 KB of claims is well under it).
+MAX_SESSION_JWT_LENGTH: Final = 16384
 TOTP_CODE_DIGITS: Final = 6
 TOTP_PERIOD_SECONDS: Final = 30

@@ -9,6 +9,7 @@ The tree::
     │   ├── APITimeoutError           the attempt ran out of time (connect or total)
     │   └── ClientClosedError         the Client was closed before or during the call
     ├── UnexpectedResponseError       a 2xx response that is not JSON, too large, or not the documented shape
+    ├── BulkAbortedError              a bulk enrollment stopped: its failure would be every user's
     └── APIStatusError                Stytch answered with an error status (carries the error envelope)
         ├── BadRequestError           400
         ├── AuthenticationError       401 (bad project credentials, wrong TOTP or recovery code)
@@ -24,11 +25,21 @@ The tree::
 into the same attributes. An error body that is not JSON still gives the subclass of its status.
 
 No message or attribute of these errors holds a secret (project secret, TOTP secret, QR code,
-recovery codes, session tokens or JWTs, codes sent).
+recovery codes, session tokens or JWTs, codes sent), and none quotes bytes of a response beyond
+the fields of Stytch's error envelope: text taken from a response is cut to a bounded length and
+anything unprintable in it (control characters, lone surrogates) is replaced, so every message
+encodes as UTF-8 and fits on one log line.
+
+Every error of a call carries ``operation`` (e.g. ``"totps.authenticate"``) and ``attempts``.
+
+A custom transport reports a failed attempt with :class:`~stytch_totp.TransportError`, which says
+whether the request was written; the client turns it into an :class:`APIConnectionError` and
+never lets it reach the caller.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,16 +49,30 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BulkAbortedError",
     "ClientClosedError",
     "ConflictError",
+    "FailureKind",
     "InternalServerError",
     "InvalidParamsError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "StytchError",
+    "TransportError",
     "UnexpectedResponseError",
 ]
+
+
+def printable(value: str | None, limit: int = 200) -> str | None:
+    """``value`` made safe to show: unprintable characters replaced, cut at ``limit``."""
+    if value is None:
+        return None
+    if len(value) <= limit and value.isprintable():
+        return value
+    cut = value[:limit]
+    cleaned = "".join(ch if ch.isprintable() else "\ufffd" for ch in cut)
+    return cleaned + ("\u2026" if len(value) > limit else "")
 
 
 class StytchError(Exception):
@@ -79,6 +104,53 @@ class InvalidParamsError(StytchError, ValueError):
         super().__init__(f"{field}: {problem}")
 
 
+class FailureKind(enum.Enum):
+    """How an attempt with no response failed (:attr:`APIConnectionError.kind`)."""
+
+    CONNECT = "could not connect"
+    """The connection could not be made (refused, unreachable, DNS)."""
+    TIMEOUT = "timed out"
+    """The attempt ran out of time."""
+    TLS = "TLS failure"
+    """The TLS handshake failed (e.g. an untrusted certificate): retrying will not help."""
+    DISCONNECTED = "connection lost"
+    """The connection broke before a complete answer."""
+    PROTOCOL = "unusable response"
+    """Something answered, but not with well-formed HTTP."""
+    CLOSED = "transport closed"
+    """The client (and its transport) was closed."""
+    UNUSABLE = "transport unusable here"
+    """The transport cannot be used from here (e.g. another event loop)."""
+
+
+class TransportError(Exception):
+    """A transport's report of an attempt that produced no response (never raised by a call).
+
+    ``request_sent`` is the transport's observation of whether any byte of the request was
+    written: ``False`` means the server cannot have acted on it, so even a single-use code may
+    be sent again. The message describes the fault; it must never quote the request (it holds
+    the credentials) or bytes of a response.
+    """
+
+    def __init__(
+        self, message: str, *, request_sent: bool, kind: FailureKind | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_sent = request_sent
+        if kind is None:
+            kind = FailureKind.DISCONNECTED if request_sent else FailureKind.CONNECT
+        #: How it failed; by default ``DISCONNECTED`` if the request was sent, else ``CONNECT``.
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_transport_error, (self.message, self.request_sent, self.kind))
+
+
+def _restore_transport_error(message: str, request_sent: bool, kind: FailureKind) -> TransportError:
+    return TransportError(message, request_sent=request_sent, kind=kind)
+
+
 class APIConnectionError(StytchError):
     """The call got no usable HTTP response (connection refused, reset, dropped mid-response...).
 
@@ -96,10 +168,13 @@ class APIConnectionError(StytchError):
         operation: str = "",
         attempts: int = 1,
         may_have_been_processed: bool = True,
+        kind: FailureKind | None = None,
     ) -> None:
         self.operation = operation
         self.attempts = attempts
         self.may_have_been_processed = may_have_been_processed
+        #: How the last attempt failed, when a transport said so.
+        self.kind = kind
         super().__init__(f"{message} | operation={operation}" if operation else message)
 
 
@@ -126,24 +201,40 @@ class UnexpectedResponseError(StytchError):
         status_code: int,
         request_id: str | None = None,
         path: str | None = None,
+        attempts: int = 1,
     ) -> None:
         self.reason = reason
         self.operation = operation
         self.status_code = status_code
-        self.request_id = request_id
-        self.path = path
-        where = f" at {path}" if path else ""
-        rid = f", request_id={request_id}" if request_id else ""
+        self.request_id = printable(request_id, 128)
+        self.path = printable(path, 200)
+        self.attempts = attempts
+        where = f" at {self.path}" if self.path else ""
+        rid = f", request_id={self.request_id}" if self.request_id else ""
         super().__init__(
             f"unexpected response to {operation} (HTTP {status_code}{rid}){where}: {reason}"
         )
+
+
+class BulkAbortedError(StytchError):
+    """A bulk enrollment stopped because the remaining users would fail the same way.
+
+    ``reason`` says why (rejected credentials, a wrong base URL, a TLS failure, connection
+    failures in a row, too many failed users); ``__cause__`` is the error that decided it. The
+    results of the requests already in flight were yielded before it was raised.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"bulk enrollment stopped: {reason}")
 
 
 class APIStatusError(StytchError):
     """Stytch (or something in front of it) answered with a non-2xx status.
 
     Attributes mirror Stytch's error envelope; those the body did not carry are ``None``
-    (``error_details`` is then an empty mapping).
+    (``error_details`` is then an empty mapping). ``headers`` are the response's headers
+    (case-insensitive), rate-limit headers included.
     """
 
     def __init__(
@@ -157,14 +248,18 @@ class APIStatusError(StytchError):
         error_details: Mapping[str, Any] | None = None,
         operation: str = "",
         retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        attempts: int = 1,
     ) -> None:
         self.status_code = status_code
-        self.request_id = request_id
-        self.error_type = error_type
-        self.error_message = error_message
-        self.error_url = error_url
+        self.request_id = printable(request_id, 128)
+        self.error_type = printable(error_type, 100)
+        self.error_message = printable(error_message, 500)
+        self.error_url = printable(error_url, 300)
         self.error_details: Mapping[str, Any] = error_details or {}
         self.operation = operation
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.attempts = attempts
         #: Seconds the server asked us to wait (``Retry-After``), when it said so.
         self.retry_after = retry_after
         super().__init__(self._describe())

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
+import importlib.util
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from unittest.mock import Mock
 
-import aiohttp
-import aioresponses.core
 import pytest
 from aiohttp import web
 
-# aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument aiohttp 3.14
-# requires (aioresponses issue #289); give it one until a fixed release ships.
-if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
-
-    class _CompatClientResponse(aiohttp.ClientResponse):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("stream_writer", Mock(output_size=0))
-            super().__init__(*args, **kwargs)
-
-    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[attr-defined]
+# The aioresponses shim the docs give users (docs/examples/conftest_aioresponses.py) is the one
+# our own tests run with: loaded from that file, so the two cannot drift apart.
+_SHIM = Path(__file__).parent.parent / "docs" / "examples" / "conftest_aioresponses.py"
+_spec = importlib.util.spec_from_file_location("_aioresponses_shim", _SHIM)
+assert _spec is not None
+assert _spec.loader is not None
+_spec.loader.exec_module(importlib.util.module_from_spec(_spec))
 
 
 #: Stytch's published example bodies, made valid JSON (copied from shared/reference/examples).

@@ -4,18 +4,16 @@ How it works: ``concurrency`` workers each take the next input item (so the inpu
 fast as workers free up, and memory stays flat however long it is), enroll that user, and hand the
 result to a bounded queue that the caller's ``async for`` drains in completion order.
 
-Retries follow the client's rules (``_core/retry.py``), with one difference: a 429 ``too_many_requests``
-pauses *every* worker (see ``pacing.PauseGate``) before the same user is tried again,
-instead of only the request that got it. The client's own retry loop is therefore switched off for
-these calls (``RetryPolicy.none()``) and this module applies the policy itself.
+Retries are the client's: each call goes through the client's one retry loop, paced by this
+run's :class:`~stytch_totp._bulk.pacing.BatchPacer`, so a 429 ``too_many_requests`` pauses *every*
+worker before the same user is tried again, and ``max_rate`` caps the requests started per second.
+This module never decides a retry; it only decides when the whole run must stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import random
-import ssl
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -27,44 +25,75 @@ from collections.abc import (
     Iterator,
 )
 from types import TracebackType
-from typing import Final, Protocol, Self, TypeGuard
+from typing import Protocol, Self
 
-import aiohttp
 import attrs
 
-from .._config import EXPIRATION_MINUTES_MAX, EXPIRATION_MINUTES_MIN, MAX_RATE_LIMITED_REQUEUES
-from .._core.retry import RetryPolicy, Safety, classify_status, next_delay
+from .._config import (
+    DEFAULT_BULK_MAX_CONSECUTIVE_CONNECTION_FAILURES,
+    EXPIRATION_MINUTES_MAX,
+    EXPIRATION_MINUTES_MIN,
+)
+from .._core.raw_response import APIResponse
+from .._core.retry import Pacer, RetryPolicy
 from .._core.timeouts import Timeout, resolve_timeout
 from .._exceptions import (
     APIConnectionError,
     APIStatusError,
+    BulkAbortedError,
     ClientClosedError,
+    FailureKind,
     InvalidParamsError,
-    RateLimitError,
     StytchError,
 )
 from .._models import CreateParams, CreateResponse
-from .pacing import PauseGate, TokenBucket, wait_turn
+from .pacing import BatchPacer
 
-__all__ = ["BulkEnrollment", "BulkProgress", "CreateCall", "EnrollmentResult", "UserInput"]
-
-_NO_RETRY: Final = RetryPolicy.none()
+__all__ = [
+    "BulkEnrollment",
+    "BulkProgress",
+    "CreateCall",
+    "EnrollmentResult",
+    "UserInput",
+    "fatal_reason",
+]
 
 UserInput = str | CreateParams
 """One input item: a user id (or external id), or full :class:`CreateParams`."""
 
 
 class CreateCall(Protocol):
-    """What the engine needs to enroll one user: ``client.totps.create``, or a stand-in."""
+    """What the engine needs to enroll one user: a ``create`` call through the client's retry
+    loop, paced by ``pacer``, returning the raw response (for its attempt count)."""
 
     def __call__(
         self,
         params: CreateParams,
         /,
         *,
-        retry: RetryPolicy | None = ...,
-        timeout: float | Timeout | None = ...,
-    ) -> Awaitable[CreateResponse]: ...
+        retry: RetryPolicy,
+        timeout: float | Timeout | None,
+        pacer: Pacer,
+    ) -> Awaitable[APIResponse[CreateResponse]]: ...
+
+
+def fatal_reason(error: StytchError) -> str | None:
+    """Why ``error`` will be every remaining user's error too, or ``None`` if it is one user's.
+
+    Wrong credentials or permissions, a base URL that is not Stytch's API, and a TLS failure
+    cannot succeed for any other user of the same run.
+    """
+    if isinstance(error, APIStatusError):
+        if error.status_code == 401 and error.error_type == "unauthorized_credentials":
+            return "the project credentials were refused (401 unauthorized_credentials)"
+        if error.status_code == 403:
+            return f"the project may not do this (403 {error.error_type or 'forbidden'})"
+        if error.status_code == 404 and error.error_type in (None, "route_not_found"):
+            return "the base URL does not serve Stytch's API (404 route_not_found)"
+        return None
+    if isinstance(error, APIConnectionError) and error.kind is FailureKind.TLS:
+        return "the TLS handshake failed (check the base URL and the trusted certificates)"
+    return None
 
 
 @attrs.frozen
@@ -144,6 +173,8 @@ def _validate_options(
     retry: object,
     timeout: object,
     on_progress: object,
+    max_failures: object,
+    max_consecutive_connection_failures: object,
 ) -> None:
     if isinstance(users, str | bytes | CreateParams):
         raise InvalidParamsError(
@@ -179,6 +210,14 @@ def _validate_options(
     resolve_timeout(timeout)  # raises InvalidParamsError for anything but seconds or a Timeout
     if on_progress is not None and not callable(on_progress):
         raise InvalidParamsError("on_progress", "must be callable")
+    for name, value in (
+        ("max_failures", max_failures),
+        ("max_consecutive_connection_failures", max_consecutive_connection_failures),
+    ):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise InvalidParamsError(name, f"must be an int >= 1 or None, got {value!r}")
 
 
 def _prepare(item: object, expiration_minutes: int | None) -> CreateParams:
@@ -192,23 +231,6 @@ def _prepare(item: object, expiration_minutes: int | None) -> CreateParams:
     raise InvalidParamsError(
         "users", f"items must be user id strings or CreateParams, not {type(item).__name__}"
     )
-
-
-def _is_plain_rate_limit(error: StytchError) -> TypeGuard[RateLimitError]:
-    """A 429 that says "slow down" (Stytch did not act), not e.g. ``user_lock_limit_reached``."""
-    return (
-        isinstance(error, RateLimitError)
-        and classify_status(error.status_code, error.error_type) is Safety.NOT_ACTED
-    )
-
-
-def _connection_safety(error: APIConnectionError) -> Safety:
-    # The client keeps this judgment to itself; rebuild it the way _transport makes it.
-    if error.may_have_been_processed:
-        return Safety.MAYBE_ACTED
-    if isinstance(error.__cause__, ssl.SSLError | aiohttp.ClientSSLError):
-        return Safety.FINAL
-    return Safety.NOT_ACTED
 
 
 class BulkEnrollment:
@@ -238,10 +260,15 @@ class BulkEnrollment:
     ``retry.max_retry_after``; with ``max_retries == 0`` (e.g. ``RetryPolicy.none()``) it fails
     that user at once instead.
 
-    One failed item never stops the run: it yields a result with ``error`` set. The run itself
-    stops (after yielding the results of requests already in flight) only when reading the input
-    raises, when ``on_progress`` raises, or when the client is closed; that exception is then
-    raised by the ``async for``.
+    A failed item yields a result with ``error`` set, and the run goes on, unless the failure
+    cannot succeed for any other user either: then the run stops taking users, yields the
+    results of the requests already in flight, and the ``async for`` raises
+    :class:`BulkAbortedError` (its ``__cause__`` is the error). That is the case for rejected
+    credentials (401 ``unauthorized_credentials``), a 403, a base URL that answers 404
+    ``route_not_found``, a TLS failure, ``max_consecutive_connection_failures`` connection
+    failures in a row (default 10; ``None`` never stops), or more than ``max_failures`` failed
+    users (default ``None``: no limit). The run also stops when reading the input raises, when
+    ``on_progress`` raises, or when the client is closed; that exception is then raised.
     """
 
     def __init__(
@@ -255,20 +282,33 @@ class BulkEnrollment:
         retry: RetryPolicy,
         timeout: float | Timeout | None,
         on_progress: ProgressCallback | None,
+        max_failures: int | None = None,
+        max_consecutive_connection_failures: int | None = (
+            DEFAULT_BULK_MAX_CONSECUTIVE_CONNECTION_FAILURES
+        ),
     ) -> None:
         _validate_options(
-            users, concurrency, expiration_minutes, max_rate, retry, timeout, on_progress
+            users,
+            concurrency,
+            expiration_minutes,
+            max_rate,
+            retry,
+            timeout,
+            on_progress,
+            max_failures,
+            max_consecutive_connection_failures,
         )
         self._create = create
         self._users = users
         self._concurrency = concurrency
         self._expiration_minutes = expiration_minutes
-        self._max_rate = max_rate
         self._retry = retry
         self._timeout = timeout
         self._on_progress = on_progress
-        self._gate = PauseGate(retry)
-        self._bucket: TokenBucket | None = None
+        self._max_failures = max_failures
+        self._max_consecutive_connection_failures = max_consecutive_connection_failures
+        self._consecutive_connection_failures = 0
+        self._pacer = BatchPacer(retry, max_rate)
         self._source: Iterator[object] | AsyncIterator[object] | None = None
         self._pull_lock = asyncio.Lock()
         self._results: asyncio.Queue[EnrollmentResult | _End] = asyncio.Queue(concurrency)
@@ -308,8 +348,8 @@ class BulkEnrollment:
             failed=self._failed,
             in_flight=self._next_index - done,
             elapsed=elapsed,
-            rate_limit_pauses=self._gate.pauses,
-            paused_for=self._gate.remaining(loop_now) if loop_now is not None else 0.0,
+            rate_limit_pauses=self._pacer.gate.pauses,
+            paused_for=self._pacer.gate.remaining(loop_now) if loop_now is not None else 0.0,
         )
 
     def stop(self) -> None:
@@ -403,8 +443,6 @@ class BulkEnrollment:
         loop = asyncio.get_running_loop()
         users = self._users
         self._source = aiter(users) if isinstance(users, AsyncIterable) else iter(users)
-        if self._max_rate is not None:
-            self._bucket = TokenBucket(self._max_rate, now=loop.time())
         self._started_at = time.monotonic()
         self._runner = loop.create_task(self._run(), name="stytch_totp.create_many")
 
@@ -468,73 +506,41 @@ class BulkEnrollment:
             params = _prepare(item, self._expiration_minutes)
         except InvalidParamsError as error:
             return EnrollmentResult(index, user_id, error=error)
-        attempts = 0
-        retries_done = 0
-        rate_limited = 0
-        loop = asyncio.get_running_loop()
-        while True:
-            epoch = await wait_turn(self._gate, self._bucket)
-            try:
-                response = await self._create(params, retry=_NO_RETRY, timeout=self._timeout)
-            except InvalidParamsError as error:
-                # Refused before anything was sent: not an attempt.
-                return EnrollmentResult(index, user_id, error=error, attempts=attempts)
-            except StytchError as error:
-                attempts += 1
-                if isinstance(error, APIConnectionError):
-                    error.attempts = attempts
-                if isinstance(error, ClientClosedError):
-                    self._fail_run(error)
-                    return EnrollmentResult(index, user_id, error=error, attempts=attempts)
-                if _is_plain_rate_limit(error):
-                    if not self._may_wait_out(error, rate_limited):
-                        return EnrollmentResult(index, user_id, error=error, attempts=attempts)
-                    rate_limited += 1
-                    self._gate.rate_limited(
-                        sent_in_epoch=epoch,
-                        retry_after=error.retry_after,
-                        now=loop.time(),
-                        jitter=random.random(),  # noqa: S311 - jitter, not cryptography
-                    )
-                    continue
-                delay = self._retry_delay(error, retries_done)
-                if delay is None:
-                    return EnrollmentResult(index, user_id, error=error, attempts=attempts)
-                retries_done += 1
-                await asyncio.sleep(delay)
-            else:
-                attempts += 1
-                self._gate.succeeded()
-                return EnrollmentResult(index, user_id, response=response, attempts=attempts)
+        try:
+            raw = await self._create(
+                params, retry=self._retry, timeout=self._timeout, pacer=self._pacer
+            )
+        except InvalidParamsError as error:
+            # Refused before anything was sent (e.g. text JSON cannot carry): not an attempt.
+            return EnrollmentResult(index, user_id, error=error)
+        except StytchError as error:
+            attempts = getattr(error, "attempts", 1)
+            self._judge(error)
+            return EnrollmentResult(index, user_id, error=error, attempts=attempts)
+        self._consecutive_connection_failures = 0
+        try:
+            response = raw.parse()
+        except StytchError as error:
+            return EnrollmentResult(index, user_id, error=error, attempts=raw.attempts)
+        return EnrollmentResult(index, user_id, response=response, attempts=raw.attempts)
 
-    def _may_wait_out(self, error: RateLimitError, rate_limited: int) -> bool:
-        """Whether the batch should pause and then try this user again.
-
-        Never with a policy of no retries (``max_retries == 0``, e.g. ``RetryPolicy.none()``);
-        otherwise up to ``MAX_RATE_LIMITED_REQUEUES`` times per user, however many
-        ``max_retries`` allows, as long as ``Retry-After`` is within ``max_retry_after``.
-        """
-        if self._retry.max_retries == 0 or rate_limited >= MAX_RATE_LIMITED_REQUEUES:
-            return False
-        retry_after = error.retry_after
-        # Like the client: a wait longer than the policy allows means "give up now".
-        return retry_after is None or retry_after <= self._retry.max_retry_after
-
-    def _retry_delay(self, error: StytchError, retries_done: int) -> float | None:
-        """Seconds before trying the same item again, or ``None`` when it has failed for good."""
-        if isinstance(error, APIStatusError):
-            safety = classify_status(error.status_code, error.error_type)
-            retry_after = error.retry_after
-        elif isinstance(error, APIConnectionError):
-            safety = _connection_safety(error)
-            retry_after = None
+    def _judge(self, error: StytchError) -> None:
+        """Stop the run when ``error`` says the remaining users would fail the same way."""
+        if isinstance(error, ClientClosedError):
+            self._fail_run(error)
+            return
+        if isinstance(error, APIConnectionError):
+            self._consecutive_connection_failures += 1
         else:
-            return None
-        return next_delay(
-            self._retry,
-            retries_done=retries_done,
-            safety=safety,
-            read_only=False,
-            retry_after=retry_after,
-            jitter=random.random(),  # noqa: S311 - jitter, not cryptography
-        )
+            self._consecutive_connection_failures = 0
+        reason = fatal_reason(error)
+        limit = self._max_consecutive_connection_failures
+        if reason is None and limit is not None and self._consecutive_connection_failures >= limit:
+            reason = f"{self._consecutive_connection_failures} connection failures in a row"
+        failed = self._failed + 1  # this one is counted once its result is queued
+        if reason is None and self._max_failures is not None and failed > self._max_failures:
+            reason = f"more than {self._max_failures} users failed"
+        if reason is not None:
+            aborted = BulkAbortedError(reason)
+            aborted.__cause__ = error
+            self._fail_run(aborted)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 
 from .._core.retry import RetryPolicy
 
-__all__ = ["PauseGate", "TokenBucket", "wait_turn"]
+__all__ = ["BatchPacer", "PauseGate", "TokenBucket", "wait_turn"]
 
 
 class PauseGate:
@@ -114,3 +115,32 @@ async def wait_turn(gate: PauseGate, bucket: TokenBucket | None) -> int:
             if gate.remaining(loop.time()) > 0:
                 continue
         return gate.epoch
+
+
+class BatchPacer:
+    """The :class:`~stytch_totp._core.retry.Pacer` of one bulk run: the batch-wide pause after a
+    429, and the cap on requests started per second, shared by every call of the run."""
+
+    def __init__(self, policy: RetryPolicy, max_rate: float | None) -> None:
+        self.gate = PauseGate(policy)
+        self._max_rate = max_rate
+        self._bucket: TokenBucket | None = None
+
+    async def wait_turn(self) -> int:
+        """Wait out any pause and, with ``max_rate``, a token; returns the pause epoch."""
+        if self._max_rate is not None and self._bucket is None:
+            self._bucket = TokenBucket(self._max_rate, now=asyncio.get_running_loop().time())
+        return await wait_turn(self.gate, self._bucket)
+
+    def rate_limited(self, epoch: int, retry_after: float | None) -> None:
+        """A request sent in ``epoch`` got a 429 ``too_many_requests``: pause the batch."""
+        self.gate.rate_limited(
+            sent_in_epoch=epoch,
+            retry_after=retry_after,
+            now=asyncio.get_running_loop().time(),
+            jitter=random.random(),  # noqa: S311 - jitter, not cryptography
+        )
+
+    def succeeded(self) -> None:
+        """A request went through."""
+        self.gate.succeeded()

@@ -13,11 +13,13 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 import orjson
+from multidict import CIMultiDict
 
 from .._exceptions import (
     APIStatusError,
     InvalidParamsError,
     UnexpectedResponseError,
+    printable,
     status_error_class,
 )
 from .._models import (
@@ -164,7 +166,8 @@ def decode_response(
         raise unexpected("the body is larger than the client's limit (max_response_bytes)")
     content_type = headers.get("Content-Type")
     if not _is_json_content_type(content_type):
-        raise unexpected(f"the content type is {content_type!r}, not application/json")
+        media_type = printable((content_type or "").partition(";")[0].strip(), 60)
+        raise unexpected(f"the content type is {media_type!r}, not application/json")
     # Errors are raised outside the ``except`` blocks: an exception raised inside one keeps the
     # caught one as ``__context__`` (even ``from None``), and orjson's keeps the whole body,
     # secrets included, in its ``doc`` attribute.
@@ -227,4 +230,7 @@ def decode_error(
         error_details=details if isinstance(details, dict) else None,
         operation=operation.name,
         retry_after=retry_after,
+        # A copy: the transport's headers may be a view of a connection's buffers, and an
+        # error may outlive it (or be pickled).
+        headers=CIMultiDict(headers),
     )

@@ -11,7 +11,7 @@ import enum
 import math
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import attrs
 
@@ -21,10 +21,20 @@ from .._config import (
     DEFAULT_MAX_BACKOFF,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
+    MAX_RATE_LIMITED_REQUEUES,
 )
 from .._exceptions import InvalidParamsError
 
-__all__ = ["RetryPolicy", "Safety", "classify_status", "next_delay", "parse_retry_after"]
+__all__ = [
+    "Pacer",
+    "RetryPolicy",
+    "Safety",
+    "classify_failure",
+    "classify_status",
+    "may_wait_out_rate_limit",
+    "next_delay",
+    "parse_retry_after",
+]
 
 
 class Safety(enum.Enum):
@@ -90,6 +100,51 @@ def classify_status(status_code: int, error_type: str | None) -> Safety:
     if status_code in (500, 502, 504):
         return Safety.MAYBE_ACTED
     return Safety.FINAL
+
+
+def classify_failure(*, request_sent: bool, final: bool) -> Safety:
+    """What a failed attempt with no response says, from what the transport observed.
+
+    Nothing written: the server cannot have acted, so any operation may be tried again. Bytes
+    written and no complete answer: it may have. A ``final`` failure (a TLS handshake that
+    will fail the same way, a closed transport) is not worth retrying either way.
+    """
+    if final:
+        return Safety.FINAL
+    return Safety.MAYBE_ACTED if request_sent else Safety.NOT_ACTED
+
+
+def may_wait_out_rate_limit(
+    policy: RetryPolicy, *, rate_limited: int, retry_after: float | None
+) -> bool:
+    """Whether a paced call (bulk enrollment) waits out one more 429 ``too_many_requests``.
+
+    Never with a policy of no retries; otherwise up to ``MAX_RATE_LIMITED_REQUEUES`` times,
+    whatever ``max_retries`` is, as long as ``Retry-After`` is within ``max_retry_after``.
+    """
+    if policy.max_retries == 0 or rate_limited >= MAX_RATE_LIMITED_REQUEUES:
+        return False
+    return retry_after is None or retry_after <= policy.max_retry_after
+
+
+class Pacer(Protocol):
+    """Paces the attempts of many calls together (bulk enrollment's batch-wide pause).
+
+    The client's retry loop asks it before every attempt, and tells it of every 429
+    ``too_many_requests`` and every success; the loop alone decides whether to retry.
+    """
+
+    async def wait_turn(self) -> int:
+        """Wait until an attempt may be sent; returns the pause epoch it is sent in."""
+        ...
+
+    def rate_limited(self, epoch: int, retry_after: float | None) -> None:
+        """An attempt sent in ``epoch`` got a 429: pause every paced call."""
+        ...
+
+    def succeeded(self) -> None:
+        """An attempt went through."""
+        ...
 
 
 def next_delay(

@@ -17,7 +17,11 @@ import orjson
 from .._config import (
     EXPIRATION_MINUTES_MAX,
     EXPIRATION_MINUTES_MIN,
+    MAX_ID_LENGTH,
+    MAX_RECOVERY_CODE_LENGTH,
+    MAX_SESSION_JWT_LENGTH,
     SESSION_CUSTOM_CLAIMS_MAX_BYTES,
+    SESSION_CUSTOM_CLAIMS_MAX_DEPTH,
     SESSION_DURATION_MINUTES_MAX,
     SESSION_DURATION_MINUTES_MIN,
     TOTP_CODE_DIGITS,
@@ -34,16 +38,32 @@ __all__ = [
 _SIX_ASCII_DIGITS = re.compile(r"[0-9]{6}")
 
 
-def _required_text(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidParamsError(attribute.name, f"must be a str, not {type(value).__name__}")
-    if not value.strip():
-        raise InvalidParamsError(attribute.name, "must not be empty")
+def _text(max_length: int, *, optional: bool = False) -> Any:
+    """A validator of a non-empty ``str`` of at most ``max_length`` characters.
+
+    Text JSON cannot carry (lone surrogates) is refused when the body is encoded, also before
+    anything is sent, naming the field: checking it here would cost every call.
+    """
+
+    def check(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str):
+            raise InvalidParamsError(attribute.name, f"must be a str, not {type(value).__name__}")
+        if len(value) > max_length:
+            raise InvalidParamsError(
+                attribute.name, f"must be at most {max_length} characters, got {len(value)}"
+            )
+        if not value.strip():
+            raise InvalidParamsError(attribute.name, "must not be empty")
+
+    return check
 
 
-def _optional_text(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
-    if value is not None:
-        _required_text(instance, attribute, value)
+_id = _text(MAX_ID_LENGTH)
+_optional_id = _text(MAX_ID_LENGTH, optional=True)
+_optional_jwt = _text(MAX_SESSION_JWT_LENGTH, optional=True)
+_recovery_code = _text(MAX_RECOVERY_CODE_LENGTH)
 
 
 def _int_between(low: int, high: int) -> Any:
@@ -71,11 +91,31 @@ def _totp_code(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None
         )
 
 
+def _nests_deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests mappings and lists more than ``limit`` levels (no recursion)."""
+    level: list[object] = [value]
+    for _ in range(limit + 1):
+        inner: list[object] = []
+        for item in level:
+            if isinstance(item, Mapping):
+                inner.extend(item.values())
+            elif isinstance(item, list | tuple):
+                inner.extend(item)
+        if not inner:
+            return False
+        level = inner
+    return True
+
+
 def _custom_claims(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
     if value is None:
         return
     if not isinstance(value, Mapping):
         raise InvalidParamsError(attribute.name, f"must be a mapping, not {type(value).__name__}")
+    if _nests_deeper_than(value, SESSION_CUSTOM_CLAIMS_MAX_DEPTH):
+        raise InvalidParamsError(
+            attribute.name, f"must nest at most {SESSION_CUSTOM_CLAIMS_MAX_DEPTH} levels deep"
+        )
     for key in value:
         if not isinstance(key, str):
             raise InvalidParamsError(attribute.name, f"keys must be str, not {type(key).__name__}")
@@ -111,6 +151,8 @@ def _freeze_claims(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     # cannot change a frozen params object.
     if not isinstance(value, Mapping):
         return value
+    if _nests_deeper_than(value, SESSION_CUSTOM_CLAIMS_MAX_DEPTH):
+        return dict(value)  # a deep copy would recurse too far: the validator refuses it
     try:
         return copy.deepcopy(dict(value))
     except TypeError:
@@ -125,7 +167,7 @@ _session_duration_minutes = _int_between(SESSION_DURATION_MINUTES_MIN, SESSION_D
 class CreateParams:
     """Parameters of :meth:`TOTPs.create` (``POST /v1/totps``)."""
 
-    user_id: str = attrs.field(validator=_required_text)
+    user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of an active user."""
     expiration_minutes: int | None = attrs.field(default=None, validator=_expiration_minutes)
     """Minutes (5-1440) the new TOTP may stay unverified before it becomes unusable."""
@@ -135,23 +177,23 @@ class CreateParams:
 class AuthenticateParams:
     """Parameters of :meth:`TOTPs.authenticate` (``POST /v1/totps/authenticate``)."""
 
-    user_id: str = attrs.field(validator=_required_text)
+    user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of the user."""
     totp_code: str = attrs.field(validator=_totp_code, repr=False)
     """The 6-digit code from the authenticator app (hidden from ``repr``)."""
-    session_token: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    session_token: str | None = attrs.field(default=None, validator=_optional_id, repr=False)
     """Token of an existing session to extend (hidden from ``repr``)."""
     session_duration_minutes: int | None = attrs.field(
         default=None, validator=_session_duration_minutes
     )
     """Start (or extend) a session lasting this many minutes (5-527040); no session if omitted."""
-    session_jwt: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_jwt, repr=False)
     """JWT of an existing session to extend (hidden from ``repr``)."""
     session_custom_claims: Mapping[str, Any] | None = attrs.field(
         default=None, converter=_freeze_claims, validator=_custom_claims
     )
     """Custom claims to set on the session; a ``None`` value deletes that claim (at most 4 KB)."""
-    telemetry_id: str | None = attrs.field(default=None, validator=_optional_text)
+    telemetry_id: str | None = attrs.field(default=None, validator=_optional_id)
     """Device Fingerprinting telemetry id, to get ``user_device`` back."""
 
 
@@ -159,7 +201,7 @@ class AuthenticateParams:
 class RecoveryCodesParams:
     """Parameters of :meth:`TOTPs.recovery_codes` (``POST /v1/totps/recovery_codes``)."""
 
-    user_id: str = attrs.field(validator=_required_text)
+    user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of the user."""
 
 
@@ -167,21 +209,21 @@ class RecoveryCodesParams:
 class RecoverParams:
     """Parameters of :meth:`TOTPs.recover` (``POST /v1/totps/recover``)."""
 
-    user_id: str = attrs.field(validator=_required_text)
+    user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of the user."""
-    recovery_code: str = attrs.field(validator=_required_text, repr=False)
+    recovery_code: str = attrs.field(validator=_recovery_code, repr=False)
     """A single-use recovery code, e.g. ``"ckss-2skx-ebow"`` (hidden from ``repr``)."""
-    session_token: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    session_token: str | None = attrs.field(default=None, validator=_optional_id, repr=False)
     """Token of an existing session to extend (hidden from ``repr``)."""
     session_duration_minutes: int | None = attrs.field(
         default=None, validator=_session_duration_minutes
     )
     """Start (or extend) a session lasting this many minutes (5-527040); no session if omitted."""
-    session_jwt: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_jwt, repr=False)
     """JWT of an existing session to extend (hidden from ``repr``)."""
     session_custom_claims: Mapping[str, Any] | None = attrs.field(
         default=None, converter=_freeze_claims, validator=_custom_claims
     )
     """Custom claims to set on the session; a ``None`` value deletes that claim (at most 4 KB)."""
-    telemetry_id: str | None = attrs.field(default=None, validator=_optional_text)
+    telemetry_id: str | None = attrs.field(default=None, validator=_optional_id)
     """Device Fingerprinting telemetry id, to get ``user_device`` back."""

@@ -1,59 +1,316 @@
-"""The thin I/O adapter: send one POST with aiohttp, return status, headers and body.
+"""The default transport: one pooled ``aiohttp.ClientSession``, observed on its way out.
 
-It knows nothing of Stytch. Its one judgment is how far a failed attempt got, expressed as a
-:class:`~stytch_totp._core.retry.Safety`, because only the transport can tell "the connection could not
-be made" from "the request went out and then the connection died".
+Whether a request was written is observed, not guessed from the exception type: the session
+builds its requests with :class:`_ObservedRequest`, whose ``send`` is where aiohttp starts writing
+to a connection it already holds. Everything before it (waiting for a pooled connection, DNS,
+TCP connect, TLS handshake) sends nothing; so a failure before ``send`` is ``request_sent=False``
+and a failure after it is ``request_sent=True``, whatever exception aiohttp raised. It costs one
+coroutine frame per request; aiohttp's ``TraceConfig`` signals would give the same answer at
+several awaited signal calls per request.
+
+Errors never quote a response: aiohttp's parser messages carry the offending bytes (a malformed
+status line is the start of a body), so a malformed response is described by the kind of fault
+and the aiohttp exception is not chained to the error.
 """
 
-from __future__ import annotations
-
+import asyncio
+import contextvars
 import ssl
-from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any, Final
 
 import aiohttp
-import attrs
-from multidict import CIMultiDictProxy
+from aiohttp import http_exceptions
 from yarl import URL
 
-from .._core.retry import Safety
-from .._exceptions import APIConnectionError, APITimeoutError
+from .._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES
+from .._core.timeouts import Timeout
+from .._exceptions import InvalidParamsError
+from .base import FailureKind, TransportError, TransportRequest, TransportResponse
 
-__all__ = ["RawResponse", "TransportFailure", "post"]
-
-
-@attrs.frozen
-class RawResponse:
-    """What came back: ``body`` is ``None`` when it exceeded the size limit and was not read."""
-
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes | None = attrs.field(repr=False)  # may hold a TOTP secret or recovery codes
+__all__ = ["AiohttpTransport"]
 
 
-class TransportFailure(Exception):
-    """An attempt that produced no response: the public ``error`` plus how far it got."""
+class _Attempt:
+    """What the transport observed of one attempt."""
 
-    def __init__(self, error: APIConnectionError, safety: Safety) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.safety = safety
+    __slots__ = ("sent",)
 
-    @classmethod
-    def wrap(
-        cls, error: APIConnectionError, safety: Safety, cause: BaseException
-    ) -> TransportFailure:
-        """The failure for ``cause``; the public ``error`` keeps ``cause`` as its ``__cause__``.
+    def __init__(self) -> None:
+        self.sent = False
 
-        Except aiohttp's response errors: they carry the request's headers, ``Authorization``
-        included, so they are described in the message but not kept. ``safety`` also tells the
-        caller whether the request may have been processed.
-        """
-        error.may_have_been_processed = safety is Safety.MAYBE_ACTED
-        if isinstance(cause, aiohttp.ClientResponseError):
-            error.__suppress_context__ = True
-        else:
-            error.__cause__ = cause
-        return cls(error, safety)
+
+# The attempt in progress in this task: aiohttp builds and sends the request inside the task
+# that awaits ``session.post``, so the request class finds it here without any plumbing.
+_CURRENT_ATTEMPT: Final[contextvars.ContextVar[_Attempt | None]] = contextvars.ContextVar(
+    "stytch_totp_attempt", default=None
+)
+
+
+class _ObservedRequest(aiohttp.ClientRequest):
+    """An aiohttp request that records the moment it starts writing to its connection."""
+
+    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+        attempt = _CURRENT_ATTEMPT.get()
+        if attempt is not None:
+            attempt.sent = True
+        return await super().send(conn)
+
+
+# The faults of aiohttp's response parser, described without the bytes its messages quote.
+_PROTOCOL_FAULTS: Final[tuple[tuple[type[Exception], str], ...]] = (
+    (http_exceptions.BadStatusLine, "malformed status line"),
+    (http_exceptions.LineTooLong, "a status or header line too long"),
+    (http_exceptions.InvalidHeader, "malformed header"),
+    (http_exceptions.ContentLengthError, "body shorter than its Content-Length"),
+    (http_exceptions.TransferEncodingError, "malformed chunked body"),
+    (http_exceptions.DecompressSizeError, "decompressed body too large"),
+    (http_exceptions.ContentEncodingError, "body that cannot be decompressed"),
+    (http_exceptions.BadHttpMessage, "malformed HTTP message"),
+)
+
+
+def _protocol_fault(error: BaseException) -> str:
+    """Name the parser fault behind ``error`` (walking its causes), never quoting it."""
+    seen: BaseException | None = error
+    for _ in range(8):  # causes chain a few levels deep at most
+        if seen is None:
+            break
+        for fault_type, description in _PROTOCOL_FAULTS:
+            if isinstance(seen, fault_type):
+                return description
+        seen = seen.__cause__ or seen.__context__
+    return "malformed response"
+
+
+class AiohttpTransport:
+    """The default transport: a pooled ``aiohttp.ClientSession``, created lazily in the
+    running event loop on the first request, and closed by :meth:`aclose`.
+
+    Args:
+        max_connections: Size of the connection pool (0 for no limit).
+        ssl_context: TLS settings (e.g. to trust a private CA); default: the system's.
+        trace_configs: aiohttp ``TraceConfig`` objects (OpenTelemetry, custom metrics). Each
+            request's ``trace_request_ctx`` is a mapping with ``operation`` (e.g.
+            ``"totps.authenticate"``) and ``attempt``.
+        trust_env: Use ``HTTP(S)_PROXY``/``NO_PROXY`` from the environment.
+        max_response_bytes: Largest body read; a larger one is not read (``body=None``).
+        keepalive_timeout: Seconds an idle pooled connection is kept open.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        ssl_context: ssl.SSLContext | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        trust_env: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        keepalive_timeout: float = 15.0,
+    ) -> None:
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise InvalidParamsError("max_connections", "must be an int")
+        if max_connections < 0:
+            raise InvalidParamsError("max_connections", "must be >= 0")
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+            raise InvalidParamsError("max_response_bytes", "must be an int")
+        if max_response_bytes <= 0:
+            raise InvalidParamsError("max_response_bytes", "must be > 0")
+        if (
+            isinstance(keepalive_timeout, bool)
+            or not isinstance(keepalive_timeout, int | float)
+            or not 0 < keepalive_timeout < float("inf")
+        ):
+            raise InvalidParamsError("keepalive_timeout", "must be a finite number of seconds > 0")
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise InvalidParamsError("ssl_context", "must be an ssl.SSLContext")
+        trace_configs = tuple(trace_configs)
+        for trace_config in trace_configs:
+            if not isinstance(trace_config, aiohttp.TraceConfig):
+                raise InvalidParamsError("trace_configs", "must be aiohttp.TraceConfig objects")
+        self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+        self._ssl_context = ssl_context
+        self._trace_configs = trace_configs
+        self._trust_env = bool(trust_env)
+        self._keepalive_timeout = keepalive_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._client_timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+        self._urls: dict[str, URL] = {}
+        # Responses whose body is being read: closing the pool does not wake such a reader
+        # (aiohttp forgets the payload when it closes the connection), closing them does.
+        self._reading: set[aiohttp.ClientResponse] = set()
+
+    def __repr__(self) -> str:
+        return f"<AiohttpTransport max_connections={self.max_connections}>"
+
+    @property
+    def closed(self) -> bool:
+        """``True`` once :meth:`aclose` has been called."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the pool (idempotent); requests in flight fail with ``FailureKind.CLOSED``."""
+        if self._closed:
+            return
+        self._closed = True
+        for response in list(self._reading):
+            response.close()
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+            # Let the connections' transports finish closing, so no ResourceWarning follows.
+            await asyncio.sleep(0)
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections,
+                ssl=self._ssl_context if self._ssl_context is not None else True,
+                keepalive_timeout=self._keepalive_timeout,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector,
+                request_class=_ObservedRequest,
+                trace_configs=list(self._trace_configs) or None,
+                trust_env=self._trust_env,
+                raise_for_status=False,
+                auto_decompress=True,
+            )
+            self._loop = loop
+        elif self._loop is not loop:
+            raise TransportError(
+                "this client's connection pool belongs to another event loop: "
+                "create one client per event loop (or use SyncClient outside of one)",
+                request_sent=False,
+                kind=FailureKind.UNUSABLE,
+            )
+        return session
+
+    def _url(self, url: str) -> URL:
+        # Parsing a URL costs more than the rest of building a request: the client's few URLs
+        # are parsed once.
+        found = self._urls.get(url)
+        if found is None:
+            found = URL(url)
+            if len(self._urls) < 64:
+                self._urls[url] = found
+        return found
+
+    def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
+        found = self._client_timeouts.get(timeout)
+        if found is None:
+            found = aiohttp.ClientTimeout(
+                total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+            )
+            if len(self._client_timeouts) < 64:  # per-call timeouts may all differ
+                self._client_timeouts[timeout] = found
+        return found
+
+    async def send(self, request: TransportRequest) -> TransportResponse:
+        """POST ``request``; never follows redirects, so credentials stay with this host."""
+        if self.closed:
+            raise TransportError(
+                "the transport is closed", request_sent=False, kind=FailureKind.CLOSED
+            )
+        session = self._get_session()
+        attempt = _Attempt()
+        token = _CURRENT_ATTEMPT.set(attempt)
+        failure: TransportError | None = None
+        try:
+            async with session.request(
+                request.method,
+                self._url(request.url),
+                data=request.body,
+                headers=request.headers,
+                timeout=self._client_timeout(request.timeout),
+                allow_redirects=False,
+                trace_request_ctx=(
+                    {"operation": request.operation, "attempt": request.attempt}
+                    if self._trace_configs
+                    else None
+                ),
+            ) as response:
+                self._reading.add(response)
+                try:
+                    body = await _read_capped(response, self.max_response_bytes)
+                finally:
+                    self._reading.discard(response)
+                return TransportResponse(response.status, response.headers, body)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._closed or (task is not None and task.cancelling()):
+                raise
+            # aiohttp cancels the requests waiting for a pooled connection when it closes.
+            failure = TransportError(
+                "the client was closed", request_sent=attempt.sent, kind=FailureKind.CLOSED
+            )
+        except Exception as exc:
+            failure, cause = self._describe(exc, request, attempt.sent), exc
+            if failure.kind in (FailureKind.CONNECT, FailureKind.TLS, FailureKind.TIMEOUT):
+                # No response was involved: the cause is safe to keep, and worth keeping.
+                failure.__cause__ = cause
+            del cause
+        finally:
+            _CURRENT_ATTEMPT.reset(token)
+        # Raised here, outside the ``except`` blocks, so the aiohttp error (whose message may
+        # quote response bytes) is not kept as this error's ``__context__``.
+        raise failure
+
+    def _describe(self, exc: Exception, request: TransportRequest, sent: bool) -> TransportError:
+        host = URL(request.url).host
+        if self._closed:
+            return TransportError(
+                "the client was closed", request_sent=sent, kind=FailureKind.CLOSED
+            )
+        if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+            return TransportError(
+                f"TLS failure talking to {host}: {type(exc).__name__}",
+                request_sent=sent,
+                kind=FailureKind.TLS,
+            )
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return TransportError(
+                f"timed out connecting to {host}", request_sent=sent, kind=FailureKind.TIMEOUT
+            )
+        if isinstance(exc, TimeoutError):
+            where = "waiting for" if sent else "waiting for a connection to"
+            return TransportError(
+                f"timed out {where} {host}", request_sent=sent, kind=FailureKind.TIMEOUT
+            )
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return TransportError(
+                f"could not connect to {host} ({type(exc.os_error).__name__})",
+                request_sent=sent,
+                kind=FailureKind.CONNECT,
+            )
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            return TransportError(
+                f"{host} closed the connection without answering",
+                request_sent=sent,
+                kind=FailureKind.DISCONNECTED,
+            )
+        if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
+            return TransportError(
+                f"unusable response from {host}: {_protocol_fault(exc)}",
+                request_sent=sent,
+                kind=FailureKind.PROTOCOL,
+            )
+        if isinstance(exc, aiohttp.ClientOSError):
+            return TransportError(
+                f"connection to {host} failed ({type(exc).__name__})",
+                request_sent=sent,
+                kind=FailureKind.DISCONNECTED,
+            )
+        return TransportError(
+            f"request to {host} failed ({type(exc).__name__})",
+            request_sent=sent,
+            kind=FailureKind.DISCONNECTED,
+        )
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
@@ -73,77 +330,3 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | 
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-async def post(
-    session: aiohttp.ClientSession,
-    url: URL,
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    timeout: aiohttp.ClientTimeout,
-    max_response_bytes: int,
-    operation: str,
-    reading: set[aiohttp.ClientResponse],
-) -> RawResponse:
-    """POST ``body`` to ``url``; never follows redirects, so credentials stay with this host.
-
-    While the body is read, the response sits in ``reading``: closing a pool does not wake a
-    reader waiting for more of a body (aiohttp forgets the payload when it closes the
-    connection), closing the response does.
-    """
-    try:
-        async with session.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-            # Our own judgment of statuses, even on a caller's session that raises for them.
-            raise_for_status=False,
-        ) as response:
-            reading.add(response)
-            try:
-                content = await _read_capped(response, max_response_bytes)
-            finally:
-                reading.discard(response)
-            return RawResponse(response.status, response.headers, content)
-    except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
-        error = APIConnectionError(
-            f"TLS failure talking to {url.host}: {type(exc).__name__}",
-            operation=operation,
-        )
-        raise TransportFailure.wrap(error, Safety.FINAL, exc) from exc
-    except aiohttp.ConnectionTimeoutError as exc:
-        error = APITimeoutError(
-            f"timed out connecting to {url.host}",
-            operation=operation,
-        )
-        raise TransportFailure.wrap(error, Safety.NOT_ACTED, exc) from exc
-    except aiohttp.ClientConnectorError as exc:
-        error = APIConnectionError(
-            f"could not connect to {url.host}:{url.port} ({type(exc.os_error).__name__})",
-            operation=operation,
-        )
-        raise TransportFailure.wrap(error, Safety.NOT_ACTED, exc) from exc
-    except TimeoutError as exc:
-        # A total or read timeout: the request may already be on the server.
-        error = APITimeoutError(
-            f"timed out waiting for {url.host} (the request may have been processed)",
-            operation=operation,
-        )
-        raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from exc
-    except aiohttp.ClientResponseError as exc:
-        error = APIConnectionError(
-            f"unusable response from {url.host}: {type(exc).__name__} {exc.status} {exc.message}"
-            " (the request may have been processed)",
-            operation=operation,
-        )
-        raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from None
-    except aiohttp.ClientError as exc:
-        error = APIConnectionError(
-            f"connection to {url.host} failed mid-request: {type(exc).__name__}"
-            " (the request may have been processed)",
-            operation=operation,
-        )
-        raise TransportFailure.wrap(error, Safety.MAYBE_ACTED, exc) from exc

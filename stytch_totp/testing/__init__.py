@@ -21,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .. import _publish
+from ._mock import MockResponse, MockTransport
 from ._server.clock import Clock
 from ._server.errors import EmulatorError
 from ._server.faults import Fault
@@ -28,9 +29,11 @@ from ._server.faults import Fault
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["Clock", "Emulator", "EmulatorError", "Fault"]
+__all__ = ["Clock", "Emulator", "EmulatorError", "Fault", "MockResponse", "MockTransport"]
 
-_publish.publish(__name__, globals(), ["Clock", "EmulatorError", "Fault"])
+_publish.publish(
+    __name__, globals(), ["Clock", "EmulatorError", "Fault", "MockResponse", "MockTransport"]
+)
 
 _EXTRA_HINT = "the Stytch emulator needs the 'emulator' extra: pip install 'stytch-totp[emulator]'"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
-import ssl
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,21 +13,25 @@ import pytest
 import stytch_totp
 from stytch_totp import (
     APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    BulkAbortedError,
     BulkProgress,
     Client,
     ClientClosedError,
     CreateParams,
     EnrollmentResult,
+    FailureKind,
     InternalServerError,
     InvalidParamsError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     RetryPolicy,
     UnexpectedResponseError,
 )
-from stytch_totp._bulk.engine import _connection_safety
+from stytch_totp._bulk.engine import fatal_reason
 from stytch_totp._config import MAX_RATE_LIMITED_REQUEUES
-from stytch_totp._core.retry import Safety
 from tests.bulk._fake import FakeStytch, eventually
 from tests.bulk.conftest import FAST_RETRY
 from tests.conftest import PROJECT_ID, SECRET, ServerFactory
@@ -41,6 +44,13 @@ def user_ids(count: int, prefix: str = "user") -> list[str]:
 async def collect(batch: stytch_totp.BulkEnrollment) -> list[EnrollmentResult]:
     async with batch:
         return [result async for result in batch]
+
+
+async def collect_into(batch: stytch_totp.BulkEnrollment, results: list[EnrollmentResult]) -> None:
+    """Like :func:`collect`, keeping what arrived when the run raises."""
+    async with batch:
+        async for result in batch:
+            results.append(result)
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:
@@ -390,19 +400,86 @@ async def test_a_response_that_is_not_a_create_response_is_not_retried(
     assert results[0].attempts == 1
 
 
-def test_connection_failures_are_judged_as_the_client_judges_them() -> None:
-    def failure(cause: BaseException, *, maybe: bool) -> APIConnectionError:
-        error = APIConnectionError("x", may_have_been_processed=maybe)
-        error.__cause__ = cause
-        return error
+@pytest.mark.parametrize(
+    ("status", "error_type", "expected"),
+    [
+        (401, "unauthorized_credentials", AuthenticationError),
+        (403, "forbidden", PermissionDeniedError),
+        (404, "route_not_found", NotFoundError),
+    ],
+)
+async def test_a_failure_every_user_would_share_stops_the_run(
+    fake: FakeStytch, client: Client, status: int, error_type: str, expected: type[Exception]
+) -> None:
+    fake.fail(status, error_type, times=1000)
+    results: list[EnrollmentResult] = []
+    with pytest.raises(BulkAbortedError) as caught:
+        await collect_into(client.totps.create_many(user_ids(500), concurrency=4), results)
 
-    refused = failure(ConnectionRefusedError(), maybe=False)
-    tls = failure(ssl.SSLCertVerificationError("bad certificate"), maybe=False)
-    dropped = failure(ConnectionResetError(), maybe=True)
+    assert isinstance(caught.value.__cause__, expected)
+    assert str(status) in caught.value.reason
+    # It stopped at once: only the requests already in flight were sent, and each reported.
+    assert len(fake.arrivals) <= 4
+    assert len(results) == len(fake.arrivals)
+    assert all(isinstance(result.error, expected) for result in results)
 
-    assert _connection_safety(refused) is Safety.NOT_ACTED
-    assert _connection_safety(tls) is Safety.FINAL
-    assert _connection_safety(dropped) is Safety.MAYBE_ACTED
+
+async def test_a_failure_of_one_user_does_not_stop_the_run(
+    fake: FakeStytch, client: Client
+) -> None:
+    fake.unknown_users.update({"user-1", "user-3"})  # 404 user_not_found: that user's problem
+    results = await collect(client.totps.create_many(user_ids(20), concurrency=4))
+    assert len(results) == 20
+    assert sum(1 for result in results if result.ok) == 18
+
+
+async def test_max_failures_stops_a_run_drowning_in_failures(
+    fake: FakeStytch, client: Client
+) -> None:
+    fake.unknown_users.update(user_ids(100))
+    with pytest.raises(BulkAbortedError, match="more than 5 users failed"):
+        await collect(client.totps.create_many(user_ids(100), concurrency=2, max_failures=5))
+    assert len(fake.arrivals) <= 5 + 2
+
+
+async def test_connection_failures_in_a_row_stop_the_run() -> None:
+    with socket.socket() as probe:  # a port that was just free: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with Client(
+        PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}/", retry=RetryPolicy.none()
+    ) as client:
+        results: list[EnrollmentResult] = []
+        batch = client.totps.create_many(
+            user_ids(1000), concurrency=1, max_consecutive_connection_failures=3
+        )
+        with pytest.raises(BulkAbortedError, match="3 connection failures in a row") as caught:
+            await collect_into(batch, results)
+    assert isinstance(caught.value.__cause__, APIConnectionError)
+    assert len(results) == 3
+    # Nothing was sent, so every failed user can simply be tried again later.
+    assert all(
+        isinstance(r.error, APIConnectionError) and not r.error.may_have_been_processed
+        for r in results
+    )
+
+
+def test_fatal_reasons_are_only_failures_no_other_user_can_escape() -> None:
+    def status(code: int, error_type: str | None) -> APIStatusError:
+        return stytch_totp._exceptions.status_error_class(code)(
+            status_code=code, error_type=error_type
+        )
+
+    assert fatal_reason(status(401, "unauthorized_credentials")) is not None
+    assert fatal_reason(status(403, None)) is not None
+    assert fatal_reason(status(404, "route_not_found")) is not None
+    assert fatal_reason(status(404, "user_not_found")) is None
+    assert fatal_reason(status(400, "active_totp_exists")) is None
+    assert fatal_reason(status(429, "too_many_requests")) is None
+    tls = APIConnectionError("x", may_have_been_processed=False, kind=FailureKind.TLS)
+    refused = APIConnectionError("x", may_have_been_processed=False, kind=FailureKind.CONNECT)
+    assert fatal_reason(tls) is not None
+    assert fatal_reason(refused) is None
 
 
 async def test_a_server_that_cannot_be_reached_is_retried_then_reported() -> None:
@@ -743,19 +820,19 @@ async def test_a_good_timeout_is_accepted(fake: FakeStytch, client: Client) -> N
     assert all(r.ok for r in results)
 
 
-async def test_a_call_refused_before_sending_is_not_counted_as_an_attempt(
-    fake: FakeStytch, client: Client, monkeypatch: pytest.MonkeyPatch
+async def test_text_json_cannot_carry_fails_that_user_before_sending_and_the_run_goes_on(
+    fake: FakeStytch, client: Client
 ) -> None:
-    async def refuse(*args: object, **kwargs: object) -> None:
-        raise InvalidParamsError("timeout", "refused before sending")
+    lone_surrogate = "user-\ud800"  # e.g. a file read with errors="surrogateescape"
+    results = await collect(client.totps.create_many([lone_surrogate, "user-2"], concurrency=1))
 
-    monkeypatch.setattr(client.totps, "create", refuse)
-
-    results = await collect(client.totps.create_many(user_ids(2)))
-
-    assert all(isinstance(r.error, InvalidParamsError) for r in results)
-    assert [r.attempts for r in results] == [0, 0]
-    assert fake.arrivals == []
+    by_index = {r.index: r for r in results}
+    error = by_index[0].error
+    assert isinstance(error, InvalidParamsError)
+    assert error.field == "user_id"
+    assert by_index[0].attempts == 0
+    assert by_index[1].ok
+    assert [arrival.user_id for arrival in fake.arrivals] == ["user-2"]
 
 
 @pytest.mark.parametrize("users", ["user-1", b"user-1", CreateParams(user_id="u"), 42])

@@ -12,7 +12,8 @@ from tests.conftest import PROJECT_ID, SECRET
 
 def test_construction_outside_an_event_loop_creates_no_session() -> None:
     client = Client(PROJECT_ID, SECRET)
-    assert client._session is None
+    assert isinstance(client.transport, stytch_totp.AiohttpTransport)
+    assert client.transport._session is None
     assert not client.closed
 
 
@@ -21,11 +22,33 @@ def test_construction_outside_an_event_loop_creates_no_session() -> None:
     [
         ("project-live-c60c0abe-c25a-4472-a9ed-320c6667d317", "https://api.stytch.com/"),
         ("project-test-c60c0abe-c25a-4472-a9ed-320c6667d317", "https://test.stytch.com/"),
-        ("anything-else", "https://test.stytch.com/"),
     ],
 )
 def test_environment_is_derived_from_the_project_id(project_id: str, expected: str) -> None:
     assert Client(project_id, SECRET).base_url == expected
+
+
+def test_a_project_id_stytch_would_not_issue_is_refused_unless_base_url_is_given() -> None:
+    with pytest.raises(InvalidParamsError, match="project-test-") as caught:
+        Client("my-project", SECRET)
+    assert caught.value.field == "project_id"
+    # Self-hosted proxies and emulators name their projects as they like.
+    assert (
+        Client("my-project", SECRET, base_url="http://127.0.0.1:8787/").project_id == "my-project"
+    )
+
+
+def test_swapped_credentials_are_refused_without_showing_either() -> None:
+    with pytest.raises(InvalidParamsError) as caught:
+        Client(SECRET, PROJECT_ID)
+    assert caught.value.field == "project_id"
+    assert "swapped" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert PROJECT_ID not in str(caught.value)
+    # Even where any project id would do, a secret in its place is refused.
+    with pytest.raises(InvalidParamsError) as caught:
+        Client(SECRET, "anything", base_url="http://127.0.0.1:8787/")
+    assert SECRET not in repr(caught.value)
 
 
 def test_explicit_environment_wins_over_the_project_id() -> None:
@@ -58,8 +81,9 @@ def test_base_url_overrides_the_environment(base_url: str, expected: str) -> Non
 
 def test_base_url_keeps_its_path_for_every_operation() -> None:
     client = Client(PROJECT_ID, SECRET, base_url="https://proxy.example.com/stytch")
-    url = client._url(stytch_totp._core.protocol.AUTHENTICATE)
-    assert str(url) == "https://proxy.example.com/stytch/v1/totps/authenticate"
+    url, path = client._url(stytch_totp._core.protocol.AUTHENTICATE)
+    assert url == "https://proxy.example.com/stytch/v1/totps/authenticate"
+    assert path == "/stytch/v1/totps/authenticate"
 
 
 @pytest.mark.parametrize(
@@ -161,7 +185,8 @@ def test_from_env_reads_the_three_variables(monkeypatch: pytest.MonkeyPatch) -> 
     client = Client.from_env(max_connections=5)
     assert client.project_id == PROJECT_ID
     assert client.base_url.startswith("http://127.0.0.1:8787")
-    assert client._max_connections == 5
+    assert isinstance(client.transport, stytch_totp.AiohttpTransport)
+    assert client.transport.max_connections == 5
 
 
 def test_from_env_without_base_url_uses_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

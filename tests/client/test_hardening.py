@@ -28,28 +28,6 @@ def error_app(status: int) -> web.Application:
     return app
 
 
-async def test_a_callers_session_that_raises_for_status_still_gets_typed_errors(
-    serve: ServerFactory,
-) -> None:
-    url = await serve(error_app(401))
-    async with (
-        aiohttp.ClientSession(raise_for_status=True) as session,
-        Client(PROJECT_ID, SECRET, base_url=url, session=session) as client,
-    ):
-        with pytest.raises(stytch_totp.AuthenticationError) as caught:
-            await client.totps.recovery_codes(user_id="u")
-    assert caught.value.error_type == "unauthorized_credentials"
-
-
-async def test_a_closed_caller_session_is_a_connection_error_that_sent_nothing() -> None:
-    session = aiohttp.ClientSession()
-    await session.close()
-    async with Client(PROJECT_ID, SECRET, session=session) as client:
-        with pytest.raises(stytch_totp.APIConnectionError) as caught:
-            await client.totps.recovery_codes(user_id="u")
-    assert caught.value.may_have_been_processed is False
-
-
 @pytest.fixture
 async def bad_status_line_server() -> AsyncIterator[str]:
     """A server whose status line is not HTTP: aiohttp raises a ClientResponseError."""

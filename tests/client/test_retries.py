@@ -10,12 +10,13 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aioresponses import aioresponses
 from yarl import URL
 
 import stytch_totp
 from stytch_totp import Client, RetryPolicy
-from tests.conftest import PROJECT_ID, SECRET, load_example
+from tests.conftest import PROJECT_ID, SECRET, ServerFactory, load_example
 
 BASE = "https://test.stytch.com/"
 
@@ -134,27 +135,49 @@ async def test_server_errors_are_retried_for_the_read_only_operation(
     assert attempts(mocked, path) == 2
 
 
+def stalling_app(path: str, received: list[str], *, answer: str | None = None) -> web.Application:
+    """Takes the request (so it was sent), then never answers the first time; later, ``answer``."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        received.append(request.path)
+        if answer is None or len(received) == 1:
+            await asyncio.sleep(3600)
+        return web.json_response(load_example(answer or "create"))
+
+    app = web.Application()
+    app.router.add_post("/" + path, handler)
+    return app
+
+
 @pytest.mark.parametrize("name", NOT_READ_ONLY)
 async def test_a_timeout_after_sending_is_never_replayed(
-    client: Client, mocked: aioresponses, delays: list[float], name: str
+    serve: ServerFactory, delays: list[float], name: str
 ) -> None:
-    path, _, _ = OPERATIONS[name]
-    mocked.post(BASE + path, timeout=True)
-    with pytest.raises(stytch_totp.APITimeoutError) as caught:
-        await call(client, name)
+    path, kwargs, _ = OPERATIONS[name]
+    received: list[str] = []
+    url = await serve(stalling_app(path, received))
+    async with Client(PROJECT_ID, SECRET, base_url=url, timeout=0.3) as client:
+        with pytest.raises(stytch_totp.APITimeoutError) as caught:
+            await getattr(client.totps, name)(**kwargs)
     assert caught.value.may_have_been_processed is True
+    assert "it may have been processed" in str(caught.value)
     assert caught.value.attempts == 1
-    assert attempts(mocked, path) == 1
+    assert received == ["/" + path]
+    assert delays == []
 
 
 async def test_a_timeout_is_retried_for_the_read_only_operation(
-    client: Client, mocked: aioresponses, delays: list[float]
+    serve: ServerFactory, delays: list[float]
 ) -> None:
     path = "v1/totps/recovery_codes"
-    mocked.post(BASE + path, timeout=True)
-    mocked.post(BASE + path, payload=load_example("recovery_codes"))
-    await client.totps.recovery_codes(user_id="u-1")
-    assert attempts(mocked, path) == 2
+    received: list[str] = []
+    url = await serve(stalling_app(path, received, answer="recovery_codes"))
+    async with Client(PROJECT_ID, SECRET, base_url=url, timeout=0.3) as client:
+        raw = await client.totps.with_raw_response.recovery_codes(user_id="u-1")
+    assert raw.attempts == 2
+    assert len(received) == 2
+    assert len(delays) == 1
 
 
 async def test_user_lock_is_never_retried(

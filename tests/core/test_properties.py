@@ -44,6 +44,7 @@ from stytch_totp._core.protocol import (
     encode_request,
 )
 from stytch_totp._core.retry import parse_retry_after
+from stytch_totp._exceptions import printable
 from tests.conftest import load_example
 
 FUZZ = settings(max_examples=200, deadline=None)
@@ -283,10 +284,12 @@ def test_decode_error_reads_any_envelope_shape(envelope: dict[str, Any], status:
         return next((text for text in texts if isinstance(text, str) and text), None)
 
     error = decode_error(CREATE, status, CIMultiDict(), orjson.dumps(envelope))
-    assert error.request_id == first_text("request_id")
-    assert error.error_type == first_text("error_type", "error")
-    assert error.error_message == first_text("error_message", "error_description")
-    assert error.error_url == first_text("error_url", "error_uri")
+    # Text from a response is shown cut to a bounded length, unprintable characters replaced.
+    assert error.request_id == printable(first_text("request_id"), 128)
+    assert error.error_type == printable(first_text("error_type", "error"), 100)
+    assert error.error_message == printable(first_text("error_message", "error_description"), 500)
+    assert error.error_url == printable(first_text("error_url", "error_uri"), 300)
+    assert str(error).encode("utf-8")
     details = envelope.get("error_details")
     assert error.error_details == (details if isinstance(details, dict) else {})
 

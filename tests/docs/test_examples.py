@@ -19,6 +19,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import stytch_totp
 from stytch_totp.testing import Emulator
@@ -174,14 +177,45 @@ async def test_workers_find_the_users_running_low_on_recovery_codes(
     assert running_low == [low.user_id]
 
 
-async def test_own_session_is_used_and_left_open(stytch_env: Emulator) -> None:
-    own_session = load_example("own_session")
+async def test_tracing_names_one_span_per_request_after_its_operation(
+    stytch_env: Emulator,
+) -> None:
+    tracing = load_example("tracing")
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     async with stytch_env.client() as setup:
         user = await enroll(stytch_env, setup, "ada@example.com")
 
-    lines = await own_session.main(user.user_id)
+    async with tracing.make_client(provider) as client:
+        await client.totps.recovery_codes(user_id=user.user_id)
+        with pytest.raises(stytch_totp.AuthenticationError):
+            await client.totps.authenticate(user_id=user.user_id, totp_code="000000")
 
-    assert lines == ["POST /v1/totps/recovery_codes -> 200"]
+    spans = exporter.get_finished_spans()
+    assert [span.name for span in spans] == [
+        "stytch totps.recovery_codes",
+        "stytch totps.authenticate",
+    ]
+    assert [span.attributes.get("stytch.attempt") for span in spans] == [1, 1]  # type: ignore[union-attr]
+    # The spans carry the method and URL, never a header or body (the secret, the code).
+    recorded = repr([dict(span.attributes or {}) for span in spans])
+    assert stytch_env.secret not in recorded
+    assert "000000" not in recorded
+
+
+async def test_raw_response_shows_attempts_and_headers_then_the_model(
+    stytch_env: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw_response = load_example("raw_response")
+    async with stytch_env.client() as client:
+        user = await enroll(stytch_env, client, "ada@example.com")
+        left, attempts, content_type = await raw_response.codes_left(client, user.user_id)
+    assert left == 10
+    assert attempts == 1
+    assert content_type is not None
+    assert content_type.startswith("application/json")
+    assert "totps.recovery_codes: HTTP 200 after 1 attempt(s)" in capsys.readouterr().out
 
 
 async def test_timeouts_client_is_configured_from_the_environment(stytch_env: Emulator) -> None:
@@ -579,6 +613,13 @@ def test_the_from_env_example_passes_in_a_users_project(tmp_path: Path) -> None:
         {"conftest.py": "conftest_from_env.py", "test_app_from_env.py": "test_app_from_env.py"},
     )
     assert "1 passed" in output
+
+
+def test_the_mock_transport_example_passes_in_a_users_project(tmp_path: Path) -> None:
+    output = _run_user_pytest(
+        tmp_path, {"test_with_mock_transport.py": "test_with_mock_transport.py"}
+    )
+    assert "2 passed" in output
 
 
 def test_the_aioresponses_example_passes_in_a_users_project(tmp_path: Path) -> None:

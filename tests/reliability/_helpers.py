@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from stytch_totp import Client, RetryPolicy
+from stytch_totp import AiohttpTransport, Client, RetryPolicy
 from tests.conftest import load_example
 from tests.reliability._servers import Action, respond_json
 
@@ -86,9 +86,15 @@ def expected_attempts(safety: str, operation: Operation, policy: RetryPolicy = F
     return 1
 
 
+def _session_of(client: Client) -> Any:
+    transport = client.transport
+    assert isinstance(transport, AiohttpTransport)
+    return transport._session
+
+
 def connections_in_use(client: Client) -> int:
     """Connections the client's pool has handed out and not got back."""
-    session = client._session
+    session = _session_of(client)
     if session is None:
         return 0
     connector = session.connector
@@ -98,7 +104,7 @@ def connections_in_use(client: Client) -> int:
 
 def connections_idle(client: Client) -> int:
     """Keep-alive connections waiting in the pool for the next request."""
-    session = client._session
+    session = _session_of(client)
     if session is None:
         return 0
     connector = session.connector

@@ -22,6 +22,7 @@ from stytch_totp import (
     InternalServerError,
     RateLimitError,
     StytchError,
+    TransportError,
     UnexpectedResponseError,
 )
 from tests.conftest import load_example
@@ -204,7 +205,10 @@ async def test_connection_refused_is_retried_for_every_operation(
             assert type(error) is APIConnectionError
             assert error.attempts == FAST_RETRY.max_retries + 1
             assert not error.may_have_been_processed
-            assert isinstance(error.__cause__, OSError)
+            # The transport's report, then what the OS said: nothing of a response in the chain.
+            assert isinstance(error.__cause__, TransportError)
+            assert error.__cause__.request_sent is False
+            assert isinstance(error.__cause__.__cause__, OSError)
             retries = [r for r in caplog.records if r.getMessage().startswith("Retrying")]
             assert len(retries) == FAST_RETRY.max_retries
             assert connections_in_use(client) == 0

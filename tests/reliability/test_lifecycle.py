@@ -55,10 +55,11 @@ def _answer_in_pieces(body: bytes, rng: random.Random) -> Action:
 
 
 def _pool_waiters(client: object) -> int:
-    from stytch_totp import Client
+    from stytch_totp import AiohttpTransport, Client
 
     assert isinstance(client, Client)
-    session = client._session
+    assert isinstance(client.transport, AiohttpTransport)
+    session = client.transport._session
     if session is None:
         return 0
     connector = session.connector

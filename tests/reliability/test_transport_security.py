@@ -8,7 +8,14 @@ import ssl
 import aiohttp
 import pytest
 
-from stytch_totp import APIConnectionError, APIStatusError, Client, InvalidParamsError
+from stytch_totp import (
+    APIConnectionError,
+    APIStatusError,
+    Client,
+    FailureKind,
+    InvalidParamsError,
+    TransportError,
+)
 from tests.conftest import PROJECT_ID, SECRET
 from tests.reliability._helpers import OPERATIONS, Operation, connections_in_use, no_warnings
 from tests.reliability._servers import redirect
@@ -69,7 +76,9 @@ async def test_a_self_signed_server_is_refused_by_default(
         error = caught.value
         assert type(error) is APIConnectionError
         assert "TLS" in str(error)
-        assert isinstance(error.__cause__, aiohttp.ClientSSLError)
+        assert error.kind is FailureKind.TLS
+        assert isinstance(error.__cause__, TransportError)
+        assert isinstance(error.__cause__.__cause__, aiohttp.ClientSSLError)
         assert not error.may_have_been_processed
         # One handshake, refused, and no retry: a bad certificate does not get better.
         assert server.connections == 1

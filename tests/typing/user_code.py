@@ -10,6 +10,7 @@ from typing import assert_type
 
 import stytch_totp
 from stytch_totp import (
+    APIResponse,
     AuthenticateParams,
     AuthenticateResponse,
     BulkEnrollment,
@@ -64,3 +65,15 @@ async def mistakes_a_type_checker_catches(client: stytch_totp.Client) -> None:
     await client.totps.recover(user_id="u", recovery_code="c", timeout="5")  # type: ignore[call-overload]
     await client.totps.recovery_codes(user_id="u", retry=3)  # type: ignore[call-overload]
     await client.totps.create(user_id="u", extra_headers={"X": 1})  # type: ignore[dict-item]
+
+
+async def raw_responses(client: stytch_totp.Client) -> None:
+    raw = await client.totps.with_raw_response.authenticate(user_id="u", totp_code="123456")
+    assert_type(raw, APIResponse[AuthenticateResponse])
+    assert_type(raw.parse(), AuthenticateResponse)
+    assert_type(raw.attempts, int)
+    assert_type(
+        await client.totps.with_raw_response.create(CreateParams(user_id="u")),
+        APIResponse[CreateResponse],
+    )
+    await client.totps.with_raw_response.recover(user_id="u")  # type: ignore[call-overload]

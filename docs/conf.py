@@ -78,6 +78,8 @@ nitpick_ignore_regex = [
     ("py:class", r"(stytch_totp\._client\.)?_ClientOptions"),
     # The keyword form of each operation takes ``**options: Unpack[RequestOptions]``.
     ("py:class", r"Unpack"),
+    # Type variables of generic classes (``APIResponse[R]``) and of the raw-response forms.
+    ("py:class", r"stytch_totp\..*\.(R|P)"),
 ]
 
 

@@ -105,7 +105,7 @@ class InvalidParamsError(StytchError, ValueError):
 
 
 class FailureKind(enum.Enum):
-    """How an attempt with no response failed (:attr:`APIConnectionError.kind`)."""
+    """How an attempt with no response failed (the ``kind`` of :class:`APIConnectionError`)."""
 
     CONNECT = "could not connect"
     """The connection could not be made (refused, unreachable, DNS)."""

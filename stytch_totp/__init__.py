@@ -81,6 +81,8 @@ from ._models import (
     WebAuthnRegistration,
 )
 from ._resources.totps import TOTPs, TOTPsWithRawResponse
+from ._sync.client import SyncClient
+from ._sync.resources import SyncBulkEnrollment, SyncTOTPs, SyncTOTPsWithRawResponse
 from ._transport.aiohttp import AiohttpTransport
 from ._transport.base import Transport, TransportRequest, TransportResponse
 from ._version import __version__
@@ -144,6 +146,10 @@ __all__ = [
     "SSOFactor",
     "Session",
     "StytchError",
+    "SyncBulkEnrollment",
+    "SyncClient",
+    "SyncTOTPs",
+    "SyncTOTPsWithRawResponse",
     "TOTPs",
     "TOTPsWithRawResponse",
     "Timeout",

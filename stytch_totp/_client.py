@@ -57,7 +57,7 @@ from ._transport.base import (
     TransportResponse,
 )
 
-__all__ = ["Client"]
+__all__ = ["Client", "credentials_from_env"]
 
 logger = logging.getLogger(_config.LOGGER_NAME)
 
@@ -237,16 +237,10 @@ class Client:
     def from_env(cls, **kwargs: Unpack[_ClientOptions]) -> Self:
         """A client configured from ``STYTCH_PROJECT_ID``, ``STYTCH_SECRET`` and, optionally,
         ``STYTCH_BASE_URL``. Other keyword arguments go to the constructor."""
-        values = {}
-        for variable in (_config.ENV_PROJECT_ID, _config.ENV_SECRET):
-            value = os.environ.get(variable, "")
-            if not value:
-                raise InvalidParamsError(variable, "environment variable is not set")
-            values[variable] = value
-        base_url = os.environ.get(_config.ENV_BASE_URL) or None
+        project_id, secret, base_url = credentials_from_env()
         if base_url is not None:
             kwargs.setdefault("base_url", base_url)
-        return cls(values[_config.ENV_PROJECT_ID], values[_config.ENV_SECRET], **kwargs)
+        return cls(project_id, secret, **kwargs)
 
     @property
     def totps(self) -> TOTPs:
@@ -550,6 +544,18 @@ class Client:
             request_id,
             extra=extra,
         )
+
+
+def credentials_from_env() -> tuple[str, str, str | None]:
+    """``(project_id, secret, base_url or None)`` from the environment variables."""
+    values = {}
+    for variable in (_config.ENV_PROJECT_ID, _config.ENV_SECRET):
+        value = os.environ.get(variable, "")
+        if not value:
+            raise InvalidParamsError(variable, "environment variable is not set")
+        values[variable] = value
+    base_url = os.environ.get(_config.ENV_BASE_URL) or None
+    return values[_config.ENV_PROJECT_ID], values[_config.ENV_SECRET], base_url
 
 
 def _make_transport(

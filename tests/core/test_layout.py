@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("transport", ("_transport",)),
     ("bulk engine", ("_bulk",)),
     ("resources", ("_resources",)),
-    ("clients", ("_client",)),
+    ("clients", ("_client", "_sync")),
     ("public package", ("",)),
     ("tools", ("testing", "cli", "__main__")),
 ]

@@ -1,0 +1,1 @@
+"""The synchronous client: the async one, run on a private event loop on one daemon thread."""

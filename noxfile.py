@@ -1,4 +1,7 @@
-"""Developer tasks. ``nox`` alone runs the checks CI runs; ``nox -s bench`` runs the benchmarks."""
+"""Developer tasks. ``nox`` alone runs the checks CI runs; ``nox -s bench`` runs the benchmarks.
+
+``nox -s tests`` is the quick part of the suite; ``nox -s soak`` the tests marked ``slow``.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,34 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "soak", "lint", "typecheck", "docs"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, with branch coverage of ``stytch_totp`` (at least 90 %, enforced)."""
+    """The test suite but the soak, with branch coverage of ``stytch_totp`` (at least 90 %).
+
+    Arguments after ``--`` go to pytest (``nox -s tests -- tests/client -x``); ``-m slow`` there
+    runs the soak under coverage too.
+    """
     session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "run", "-m", "pytest", "-m", "not slow", *session.posargs)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report")
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The tests marked ``slow``: 100,000 calls with injected faults, checked for leaks.
+
+    Run without coverage, which would double their time without measuring anything the
+    ``tests`` session does not.
+    """
+    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", "-m", "slow", *session.posargs)
 
 
 @nox.session

@@ -1,12 +1,14 @@
 """Sphinx configuration: MyST Markdown pages, the furo theme, autodoc from the package's docstrings.
 
 Built by ``nox -s docs`` with ``-W --keep-going -n -E``: any warning (a broken reference, a missing
-include, a docstring that does not parse) fails the build. See ``contributing.md`` for why.
+include, a docstring that does not parse) fails the build, and so does an error banner drawn on a
+written page (``_ext/error_banners.py``). See ``contributing.md`` for why.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,6 +20,7 @@ from stytch_totp._publish import defined_in
 
 DOCS = Path(__file__).parent
 PACKAGE = Path(stytch_totp.__file__).parent
+sys.path.insert(0, str(DOCS / "_ext"))
 
 project = "stytch-totp"
 author = "stytch-totp developers"
@@ -30,11 +33,13 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
+    # Fails the build on an error drawn on a page, which -W cannot see (_ext/error_banners.py).
+    "error_banners",
 ]
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_ext"]
 # The pages are the interface: every reference must resolve (see ``nitpick_ignore_regex``).
 nitpicky = True
 
@@ -80,6 +85,8 @@ nitpick_ignore_regex = [
     ("py:class", r"Unpack"),
     # Type variables of generic classes (``APIResponse[R]``) and of the raw-response forms.
     ("py:class", r"stytch_totp\..*\.(R|P)"),
+    # ``ThreadedEmulator.call`` returns what its function returns: a type variable.
+    ("py:class", r"T"),
 ]
 
 

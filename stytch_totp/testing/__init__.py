@@ -1,4 +1,4 @@
-"""Testing tools: a local, stateful Stytch TOTP emulator and a pytest plugin.
+"""Testing tools: a local, stateful Stytch TOTP emulator, a threaded runner, a pytest plugin.
 
 ::
 
@@ -9,10 +9,12 @@
         async with emu.client() as client:
             ...
 
+:class:`ThreadedEmulator` runs one on its own thread, for tests whose code blocks (Starlette's
+``TestClient``, synchronous clients) or that are not async at all.
+
 The emulator needs the ``emulator`` extra (``pip install 'stytch-totp[emulator]'``). It is
 imported on first use, so the pytest plugin (loaded by every pytest run once stytch-totp is
-installed) works without the extra; loading it costs only the import of ``stytch_totp`` itself
-(aiohttp, attrs, cattrs, orjson).
+installed) works without the extra.
 """
 
 from __future__ import annotations
@@ -25,14 +27,34 @@ from ._mock import MockResponse, MockTransport
 from ._server.clock import Clock
 from ._server.errors import EmulatorError
 from ._server.faults import Fault
+from ._threaded import ThreadedClock, ThreadedEmulator
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["Clock", "Emulator", "EmulatorError", "Fault", "MockResponse", "MockTransport"]
+__all__ = [
+    "Clock",
+    "Emulator",
+    "EmulatorError",
+    "Fault",
+    "MockResponse",
+    "MockTransport",
+    "ThreadedClock",
+    "ThreadedEmulator",
+]
 
 _publish.publish(
-    __name__, globals(), ["Clock", "EmulatorError", "Fault", "MockResponse", "MockTransport"]
+    __name__,
+    globals(),
+    [
+        "Clock",
+        "EmulatorError",
+        "Fault",
+        "MockResponse",
+        "MockTransport",
+        "ThreadedClock",
+        "ThreadedEmulator",
+    ],
 )
 
 _EXTRA_HINT = "the Stytch emulator needs the 'emulator' extra: pip install 'stytch-totp[emulator]'"

@@ -1,66 +1,19 @@
-"""pytest plugin (registered through the ``pytest11`` entry point): Stytch emulator fixtures.
+"""The pytest plugin's fixtures, under the package's name.
+
+stytch-totp registers its pytest plugin through the ``pytest11`` entry point ``stytch_totp``,
+which names the top-level module ``_stytch_totp_pytestplugin``: that module imports neither this
+package nor its dependencies, so the plugin costs other projects' test runs nothing until a
+fixture is used. This module is the same plugin for those who load it by name, with pytest's
+autoloading off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``):
+``pytest -p stytch_totp.testing.pytest_plugin``, or ``pytest_plugins = [...]`` in a conftest.
 
 * ``stytch_emulator``: a running :class:`~stytch_totp.testing.Emulator`, fresh for each test;
-* ``stytch_client``: a :class:`stytch_totp.Client` pointed at it, closed after the test.
-
-Both are async fixtures run by pytest-asyncio, in the event loop of the test that uses them.
-Override ``stytch_emulator`` (in a conftest or a test module) to use a state file, a stopped
-clock or given credentials: ``stytch_client`` follows it.
-Loading the plugin, which every pytest run does once stytch-totp is installed, imports
-``stytch_totp`` itself (aiohttp, attrs, cattrs, orjson: about 0.15 s on a typical machine) and
-pytest-asyncio if it is installed. The emulator (aiohttp.web and the emulator extra's segno,
-PyJWT and cryptography) is imported only when a fixture is used, so other test suites keep
-working without pytest-asyncio or the emulator extra.
+* ``stytch_client``: a :class:`stytch_totp.Client` pointed at it, closed after the test;
+* ``stytch_emulator_thread``: a running :class:`~stytch_totp.testing.ThreadedEmulator`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from _stytch_totp_pytestplugin import stytch_client, stytch_emulator, stytch_emulator_thread
 
-import pytest
-
-if TYPE_CHECKING:
-    from stytch_totp import Client
-
-    from ._emulator import Emulator
-
-__all__ = ["stytch_client", "stytch_emulator"]
-
-_NEEDS_PYTEST_ASYNCIO = (
-    "the stytch_emulator and stytch_client fixtures need pytest-asyncio: pip install pytest-asyncio"
-)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _async_fixture(function: F) -> F:
-    """``pytest_asyncio.fixture``, or without pytest-asyncio a fixture that says it is missing."""
-    try:
-        from pytest_asyncio import fixture
-    except ImportError:
-
-        @functools.wraps(function)
-        def unavailable(*args: Any, **kwargs: Any) -> NoReturn:
-            pytest.fail(_NEEDS_PYTEST_ASYNCIO, pytrace=False)
-
-        return cast("F", pytest.fixture(unavailable))
-    return cast("F", fixture(function))
-
-
-@_async_fixture
-async def stytch_emulator() -> AsyncIterator[Emulator]:
-    """A running Stytch TOTP emulator on 127.0.0.1 (ephemeral port), fresh for each test."""
-    from . import Emulator
-
-    async with Emulator() as emulator:
-        yield emulator
-
-
-@_async_fixture
-async def stytch_client(stytch_emulator: Emulator) -> AsyncIterator[Client]:
-    """A ``stytch_totp.Client`` pointed at ``stytch_emulator``, closed after the test."""
-    async with stytch_emulator.client() as client:
-        yield client
+__all__ = ["stytch_client", "stytch_emulator", "stytch_emulator_thread"]

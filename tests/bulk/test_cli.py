@@ -246,13 +246,45 @@ def test_a_missing_input_is_a_usage_error(
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_an_empty_input_enrolls_nobody(
-    stytch_env: FakeStytch, tmp_path: Path, output: Path
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("users.txt", ""),
+        ("users.txt", "\n  \n\n"),
+        ("users.csv", "user_id,expiration_minutes\n"),
+        ("users.jsonl", ""),
+        ("users", "user_id\n"),  # no suffix: the format is guessed from the header
+    ],
+    ids=["empty", "blank-lines", "csv-header-only", "empty-jsonl", "guessed-csv-header-only"],
+)
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+def test_an_input_without_users_is_an_error_with_its_own_status(
+    stytch_env: FakeStytch,
+    tmp_path: Path,
+    output: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: str,
+    dry_run: bool,
 ) -> None:
-    source = write_lines(tmp_path / "users.txt", [])
+    source = tmp_path / name
+    source.write_text(content)
 
-    assert enroll(source, "-o", output) == 0
-    assert records(output) == []
+    status = enroll(source, "-o", output, *(["--dry-run"] if dry_run else []))
+
+    assert status == 4
+    assert "lists no users" in capsys.readouterr().err
+    assert not output.exists()
+    assert stytch_env.arrivals == []
+
+
+def test_an_empty_standard_input_is_an_error_too(
+    stytch_env: FakeStytch, output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+
+    assert enroll("-", "-o", output) == 4
+    assert not output.exists()
 
 
 def test_reads_standard_input(

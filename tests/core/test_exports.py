@@ -9,14 +9,12 @@ import pickle
 import sys
 import types
 import typing
-import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import attrs
 import pytest
-from hatchling.builders.wheel import WheelBuilder
 from packaging.version import Version
 
 import stytch_totp
@@ -181,18 +179,6 @@ def test_version_is_the_installed_distributions() -> None:
 
 def test_py_typed_is_in_the_package() -> None:
     assert (PACKAGE_DIR / "py.typed").is_file()
-
-
-def test_built_wheel_ships_py_typed_and_every_module(tmp_path: Path) -> None:
-    (wheel_path,) = WheelBuilder(str(PROJECT_ROOT)).build(
-        directory=str(tmp_path), versions=["standard"]
-    )
-    with zipfile.ZipFile(wheel_path) as wheel:
-        names = set(wheel.namelist())
-    assert "stytch_totp/py.typed" in names
-    for module in PACKAGE_DIR.glob("*.py"):
-        assert f"stytch_totp/{module.name}" in names
-    assert not any(name.startswith("tests/") for name in names)
 
 
 def test_publish_relabels_and_keeps_what_relabelling_would_break() -> None:

@@ -16,7 +16,7 @@ import attrs
 import pytest
 
 import stytch_totp
-from stytch_totp.testing import Emulator
+from stytch_totp.testing import Emulator, ThreadedEmulator
 
 DOCS = Path(__file__).parents[2] / "docs"
 EXAMPLES = DOCS / "examples"
@@ -78,7 +78,9 @@ class Enrolled:
     recovery_codes: tuple[str, ...] = attrs.field(repr=False)
 
 
-async def enroll(emulator: Emulator, client: stytch_totp.Client, email: str) -> Enrolled:
+async def enroll(
+    emulator: Emulator | ThreadedEmulator, client: stytch_totp.Client, email: str
+) -> Enrolled:
     """A new user whose TOTP is verified; the emulator's clock then moves to the next code."""
     user_id = emulator.create_user(email)
     created = await client.totps.create(user_id=user_id)

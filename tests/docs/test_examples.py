@@ -6,6 +6,7 @@ checks what the page promises (``test_pages.py`` checks that every file is inclu
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -15,18 +16,23 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import aiohttp
+import attrs
+import httpx2
 import pytest
 from aiohttp import web
+from asgi_lifespan import LifespanManager
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from starlette.testclient import TestClient
 
 import stytch_totp
-from stytch_totp.testing import Emulator
+from stytch_totp.testing import Emulator, ThreadedEmulator
 
-from .conftest import EXAMPLES, enroll, load_example, wrong_code
+from .conftest import EXAMPLES, Enrolled, enroll, load_example, wrong_code
 
 # --------------------------------------------------------------------------------------------
 # quickstart.md
@@ -59,6 +65,46 @@ async def test_create_user_makes_a_user_for_the_quickstart(stytch_env: Emulator)
     async with stytch_env.client() as client:
         created = await client.totps.create(user_id=user_id)
     assert created.user.emails[0].email == "ada@example.com"
+
+
+async def test_the_quickstart_pages_scripts_run_as_shown(
+    stytch_env: Emulator, tmp_path: Path
+) -> None:
+    """quickstart.md, "Without a Stytch account": ``python create_user.py ada@example.com``,
+    then ``python quickstart.py <user_id>``, typing the code the authenticator app would show.
+    Both run as scripts in new processes (the emulator answers in this test's loop meanwhile)."""
+    for script in ("create_user.py", "quickstart.py"):
+        shutil.copyfile(EXAMPLES / script, tmp_path / script)
+
+    async def start(*args: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            *args,
+            cwd=tmp_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+
+    create_user = await start("create_user.py", "ada@example.com")
+    out, err = await asyncio.wait_for(create_user.communicate(), timeout=60)
+    assert create_user.returncode == 0, err.decode()
+    user_id = out.decode().strip()
+    assert user_id.startswith("user-test-")
+
+    quickstart = await start("quickstart.py", user_id)
+    assert quickstart.stdout is not None
+    assert quickstart.stdin is not None
+    created = await asyncio.wait_for(quickstart.stdout.readline(), timeout=60)
+    assert created.decode().startswith("Created totp-test-"), created
+    # The prompt ends without a newline: read up to the key's line, then answer the prompt.
+    asked = await asyncio.wait_for(quickstart.stdout.readline(), timeout=60)
+    secret = asked.decode().rsplit(": ", 1)[1].strip()
+    quickstart.stdin.write(f"{stytch_env.totp_code(secret)}\n".encode())
+    out, err = await asyncio.wait_for(quickstart.communicate(), timeout=60)
+
+    assert quickstart.returncode == 0, err.decode()
+    assert "Verified: session session-test-" in out.decode()
 
 
 async def test_quickstart_asks_in_the_terminal(
@@ -138,25 +184,69 @@ async def test_aiohttp_app_answers_500_when_its_stytch_credentials_are_wrong(
 
 
 async def test_starlette_app_gets_the_client_from_its_lifespan(stytch_env: Emulator) -> None:
-    from starlette.testclient import TestClient
-
+    # The recipe of testing.md (asgi-lifespan and httpx2's ASGITransport, in the test's loop)
+    # works for a plain Starlette app as for FastAPI.
     example = load_example("app_starlette")
     async with stytch_env.client() as setup:
         user = await enroll(stytch_env, setup, "ada@example.com")
-    code = stytch_env.totp_code(user.secret)
+    form = {"user_id": user.user_id, "code": stytch_env.totp_code(user.secret)}
 
-    def browse() -> list[int]:
-        # TestClient runs the app, lifespan included, in its own thread and event loop.
-        with TestClient(example.app) as browser:
-            form = {"user_id": user.user_id, "code": code}
-            ok = browser.post("/mfa/totp", json=form)
-            assert ok.json() == {"user_id": user.user_id}
-            assert "httponly" in ok.headers["set-cookie"].lower()
-            replay = browser.post("/mfa/totp", json=form)
-            bad = browser.post("/mfa/totp", json={**form, "code": "abc"})
-            return [ok.status_code, replay.status_code, bad.status_code]
+    async with (
+        LifespanManager(example.app) as started,
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=started.app), base_url="http://testserver"
+        ) as browser,
+    ):
+        ok = await browser.post("/mfa/totp", json=form)
+        replay = await browser.post("/mfa/totp", json=form)
+        bad = await browser.post("/mfa/totp", json={**form, "code": "abc"})
+    assert ok.json() == {"user_id": user.user_id}
+    assert "httponly" in ok.headers["set-cookie"].lower()
+    assert [ok.status_code, replay.status_code, bad.status_code] == [200, 401, 400]
 
-    assert await asyncio.to_thread(browse) == [200, 401, 400]
+
+def test_starlette_app_through_testclient_with_the_threaded_emulator(
+    stytch_emulator_thread: ThreadedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = load_example("app_starlette")
+    monkeypatch.setenv("STYTCH_PROJECT_ID", stytch_emulator_thread.project_id)
+    monkeypatch.setenv("STYTCH_SECRET", stytch_emulator_thread.secret)
+    monkeypatch.setenv("STYTCH_BASE_URL", stytch_emulator_thread.url)
+
+    async def enroll_one() -> Enrolled:
+        async with stytch_emulator_thread.client() as setup:
+            return await enroll(stytch_emulator_thread, setup, "ada@example.com")
+
+    user = asyncio.run(enroll_one())
+    form = {"user_id": user.user_id, "code": stytch_emulator_thread.totp_code(user.secret)}
+
+    with TestClient(example.app) as browser:
+        ok = browser.post("/mfa/totp", json=form)
+        replay = browser.post("/mfa/totp", json=form)
+        bad = browser.post("/mfa/totp", json={**form, "code": "12345"})
+        seen_by_app = browser.app_state["stytch"]
+
+    assert [ok.status_code, replay.status_code, bad.status_code] == [200, 401, 400]
+    assert seen_by_app.closed  # the lifespan closed it when TestClient stopped the app
+
+
+async def test_testclient_in_an_async_test_with_the_threaded_emulator(
+    stytch_emulator_thread: ThreadedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # testing.md's warning: TestClient blocks the test's loop; the threaded emulator does not mind.
+    example = load_example("app_starlette")
+    monkeypatch.setenv("STYTCH_PROJECT_ID", stytch_emulator_thread.project_id)
+    monkeypatch.setenv("STYTCH_SECRET", stytch_emulator_thread.secret)
+    monkeypatch.setenv("STYTCH_BASE_URL", stytch_emulator_thread.url)
+    async with stytch_emulator_thread.client() as setup:
+        user = await enroll(stytch_emulator_thread, setup, "ada@example.com")
+    form = {"user_id": user.user_id, "code": stytch_emulator_thread.totp_code(user.secret)}
+
+    with TestClient(example.app) as browser:  # blocks this test's loop while the app runs
+        ok = browser.post("/mfa/totp", json=form)
+
+    assert ok.status_code == 200
+    assert stytch_emulator_thread.request_count("/v1/totps/authenticate") == 2  # enroll + ok
 
 
 async def test_workers_find_the_users_running_low_on_recovery_codes(
@@ -582,52 +672,122 @@ asyncio_default_fixture_loop_scope = function
 filterwarnings = error
 """
 
+#: The example test files, each in a project directory of its own with what it needs beside it:
+#: {directory: {name in the project: file of docs/examples/}}.
+USER_PROJECTS: dict[str, dict[str, str]] = {
+    "plugin": {"test_login.py": "test_login.py"},
+    "from_env": {
+        "conftest.py": "conftest_from_env.py",
+        "test_app_from_env.py": "test_app_from_env.py",
+    },
+    "aioresponses": {
+        "conftest.py": "conftest_aioresponses.py",
+        "test_with_aioresponses.py": "test_with_aioresponses.py",
+    },
+    "mock_transport": {"test_with_mock_transport.py": "test_with_mock_transport.py"},
+    "fastapi": {
+        "conftest.py": "conftest_from_env.py",
+        "app_fastapi.py": "app_fastapi.py",
+        "test_app_fastapi.py": "test_app_fastapi.py",
+    },
+    "aiohttp_web": {
+        "conftest.py": "conftest_from_env.py",
+        "app_aiohttp.py": "app_aiohttp.py",
+        "test_app_aiohttp.py": "test_app_aiohttp.py",
+    },
+    "testclient": {
+        "app_starlette.py": "app_starlette.py",
+        "test_app_testclient.py": "test_app_testclient.py",
+    },
+}
 
-def _run_user_pytest(tmp_path: Path, files: dict[str, str]) -> str:
-    """Copy example files into a fresh project (``{name in project: example file}``), run pytest
-    there in a new process (strict asyncio mode, warnings as errors), and return its output."""
-    for name, example in files.items():
-        shutil.copyfile(EXAMPLES / example, tmp_path / name)
-    (tmp_path / "pytest.ini").write_text(_USER_PYTEST_INI, encoding="utf-8")
+
+@attrs.frozen
+class UserRun:
+    """One pytest run, in a new process, over every example project."""
+
+    outcomes: dict[str, str]
+    """``"<directory>/<test file>::<test>"`` -> ``"passed"``, or the failure's text."""
+    output: str
+
+
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory: pytest.TempPathFactory) -> UserRun:
+    """Copy the examples into user projects and run pytest over them all, once: in a new
+    process, from the projects' root, in pytest-asyncio's strict mode with warnings as errors.
+    (One run rather than one per project: each pytest start-up costs seconds.)"""
+    root = tmp_path_factory.mktemp("user_projects")
+    for directory, files in USER_PROJECTS.items():
+        (root / directory).mkdir()
+        for name, example in files.items():
+            shutil.copyfile(EXAMPLES / example, root / directory / name)
+    (root / "pytest.ini").write_text(_USER_PYTEST_INI, encoding="utf-8")
     finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=report.xml"],
+        cwd=root,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
-    output = finished.stdout + finished.stderr
-    assert finished.returncode == 0, output
-    return output
+    outcomes: dict[str, str] = {}
+    report = ElementTree.parse(root / "report.xml")  # noqa: S314 - written by our own pytest run
+    for case in report.iter("testcase"):
+        directory, module = case.attrib["classname"].rsplit(".", 1)
+        key = f"{directory.replace('.', '/')}/{module}.py::{case.attrib['name']}"
+        problems = [child for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[key] = (
+            "passed"
+            if not problems
+            else "\n".join(
+                f"{child.tag}: {child.attrib.get('message', '')}\n{child.text or ''}"
+                for child in problems
+            )
+        )
+    return UserRun(outcomes, finished.stdout + finished.stderr)
 
 
-def test_the_plugin_example_passes_in_a_users_project(tmp_path: Path) -> None:
-    output = _run_user_pytest(tmp_path, {"test_login.py": "test_login.py"})
-    assert "4 passed" in output
+def _test_functions(example: str) -> list[str]:
+    tree = ast.parse((EXAMPLES / example).read_text(encoding="utf-8"))
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+    ]
 
 
-def test_the_from_env_example_passes_in_a_users_project(tmp_path: Path) -> None:
-    output = _run_user_pytest(
-        tmp_path,
-        {"conftest.py": "conftest_from_env.py", "test_app_from_env.py": "test_app_from_env.py"},
+@pytest.mark.parametrize(
+    ("directory", "test_file"),
+    [
+        (directory, name)
+        for directory, files in USER_PROJECTS.items()
+        for name in files
+        if name.startswith("test_")
+    ],
+    ids=lambda value: str(value),
+)
+def test_each_example_test_file_passes_in_a_users_project(
+    user_run: UserRun, directory: str, test_file: str
+) -> None:
+    expected = _test_functions(USER_PROJECTS[directory][test_file])
+    assert expected, f"{test_file} has no test"
+    ran = {
+        key.rpartition("::")[2]: outcome
+        for key, outcome in user_run.outcomes.items()
+        if key.startswith(f"{directory}/{test_file}::")
+    }
+    assert sorted(ran) == sorted(expected), user_run.output
+    failed = {name: outcome for name, outcome in ran.items() if outcome != "passed"}
+    assert failed == {}, "\n\n".join(f"{name}:\n{outcome}" for name, outcome in failed.items())
+
+
+def test_the_user_run_ran_exactly_the_example_tests(user_run: UserRun) -> None:
+    expected = sum(
+        len(_test_functions(example))
+        for files in USER_PROJECTS.values()
+        for name, example in files.items()
+        if name.startswith("test_")
     )
-    assert "1 passed" in output
-
-
-def test_the_mock_transport_example_passes_in_a_users_project(tmp_path: Path) -> None:
-    output = _run_user_pytest(
-        tmp_path, {"test_with_mock_transport.py": "test_with_mock_transport.py"}
-    )
-    assert "2 passed" in output
-
-
-def test_the_aioresponses_example_passes_in_a_users_project(tmp_path: Path) -> None:
-    output = _run_user_pytest(
-        tmp_path,
-        {
-            "conftest.py": "conftest_aioresponses.py",
-            "test_with_aioresponses.py": "test_with_aioresponses.py",
-        },
-    )
-    assert "1 passed" in output
+    assert len(user_run.outcomes) == expected, user_run.output
+    assert f"{expected} passed" in user_run.output, user_run.output

@@ -28,7 +28,7 @@ from ... import BulkEnrollment, Client, CreateParams, InvalidParamsError, _confi
 from .._exit import EXIT_OK, EXIT_USAGE
 from .input_formats import InputFormat, InputRecord, MalformedLine
 from .progress import Progress, progress_for
-from .reader import InputSource, Reader, UsageError, parse
+from .reader import EmptyInputError, InputSource, Reader, UsageError, parse
 from .results_file import (
     OutputError,
     ResultsFile,
@@ -46,6 +46,7 @@ PROG: Final = "stytch-totp bulk-enroll"
 #: Exit statuses of this command, beside the shared ones of ``_exit``.
 EXIT_FAILURES: Final = 1
 EXIT_ABORTED: Final = 3
+EXIT_EMPTY_INPUT: Final = 4
 EXIT_INTERRUPTED: Final = 130
 
 #: Malformed lines printed one by one before the rest are only counted (all go to the output).
@@ -74,6 +75,7 @@ them); everything written so far is kept, and --resume continues where the run s
 
 exit status: 0 every user enrolled; 1 some users failed or some lines were malformed; 2 usage or
 setup error (nothing sent); 3 the run stopped on an error (e.g. the output could not be written);
+4 INPUT lists no users (empty, or a CSV header alone; nothing sent, no output written);
 130 interrupted.
 """
 
@@ -186,6 +188,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the command; returns the exit status."""
     try:
         return _run(args)
+    except EmptyInputError as error:
+        _say(f"error: {error}")
+        return EXIT_EMPTY_INPUT
     except UsageError as error:
         _say(f"error: {error}")
         return EXIT_USAGE

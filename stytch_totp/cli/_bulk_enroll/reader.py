@@ -34,7 +34,7 @@ from .input_formats import (
     read_records,
 )
 
-__all__ = ["InputLines", "InputSource", "Reader", "UsageError", "parse"]
+__all__ = ["EmptyInputError", "InputLines", "InputSource", "Reader", "UsageError", "parse"]
 
 #: Bytes asked of INPUT per read (a read returns what is available, up to this).
 READ_CHUNK: Final = 64 * 1024
@@ -52,6 +52,10 @@ T = TypeVar("T")
 
 class UsageError(Exception):
     """Bad arguments or setup: reported, and nothing is sent."""
+
+
+class EmptyInputError(UsageError):
+    """INPUT lists no user at all: likely the wrong file, or an export that came out empty."""
 
 
 class InputLines:
@@ -157,14 +161,17 @@ def parse(
     source: InputSource, expiration_minutes: int | None
 ) -> Iterator[InputRecord | MalformedLine]:
     """INPUT's records, read lazily. Its first line is checked at once (e.g. the CSV header), so
-    a wrong INPUT is a :class:`UsageError` before anything is sent or created."""
+    a wrong INPUT is a :class:`UsageError`, and one without any line to enroll (empty, blank,
+    or a CSV header alone) an :class:`EmptyInputError`, before anything is sent or created."""
     parsed = read_records(source.lines, source.input_format, expiration_minutes=expiration_minutes)
     try:
         first = next(parsed, None)
     except InputFormatError as error:
         raise UsageError(f"{source.name}: {error}") from None
     if first is None:
-        return iter(())
+        raise EmptyInputError(
+            f"{source.name} lists no users (it is empty, or a CSV header without rows)"
+        )
     return itertools.chain([first], parsed)
 
 

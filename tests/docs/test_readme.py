@@ -51,8 +51,7 @@ def test_the_readmes_test_command_runs_every_check_ci_runs() -> None:
     defaults = next(
         node.value
         for node in ast.walk(noxfile)
-        if isinstance(node, ast.Assign)
-        and ast.unparse(node.targets[0]) == "nox.options.sessions"
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "nox.options.sessions"
     )
     assert set(ast.literal_eval(defaults)) == {"tests", "soak", "lint", "typecheck", "docs"}
     sessions = {

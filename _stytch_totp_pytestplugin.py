@@ -30,10 +30,10 @@ import pytest
 if TYPE_CHECKING:
     import asyncio
 
-    from stytch_totp import Client
+    from stytch_totp import Client, SyncClient
     from stytch_totp.testing import Emulator, ThreadedEmulator
 
-__all__ = ["stytch_client", "stytch_emulator", "stytch_emulator_thread"]
+__all__ = ["stytch_client", "stytch_emulator", "stytch_emulator_thread", "stytch_sync_client"]
 
 _NEEDS_PYTEST_ASYNCIO: Final = (
     "the stytch_emulator and stytch_client fixtures need pytest-asyncio: pip install pytest-asyncio"
@@ -97,6 +97,16 @@ def stytch_emulator_thread() -> Iterator[ThreadedEmulator]:
 
     with ThreadedEmulator() as emulator:
         yield emulator
+
+
+@pytest.fixture
+def stytch_sync_client(stytch_emulator_thread: ThreadedEmulator) -> Iterator[SyncClient]:
+    """A ``stytch_totp.SyncClient`` pointed at ``stytch_emulator_thread``, closed after the test.
+
+    For synchronous code under test: Flask and Django views, Celery tasks, scripts.
+    """
+    with stytch_emulator_thread.sync_client() as client:
+        yield client
 
 
 # ----------------------------------------------------------------------------------------------

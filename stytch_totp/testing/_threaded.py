@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 from .._client import Client
 from .._models import Name
+from .._sync.client import SyncClient
 from ._server.clock import Clock
 from ._server.faults import Fault
 
@@ -284,6 +285,11 @@ class ThreadedEmulator:
         uses it (not the emulator's), and whoever uses it closes it.
         """
         return Client(self.project_id, self.secret, base_url=self.url, **kwargs)
+
+    def sync_client(self, **kwargs: Any) -> SyncClient:
+        """A new :class:`stytch_totp.SyncClient` pointed at this emulator (``kwargs`` go to it);
+        whoever uses it closes it."""
+        return SyncClient(self.project_id, self.secret, base_url=self.url, **kwargs)
 
     def _check_started(self) -> None:
         if self._emulator is None or self._closed:

@@ -9,11 +9,17 @@ autoloading off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``):
 
 * ``stytch_emulator``: a running :class:`~stytch_totp.testing.Emulator`, fresh for each test;
 * ``stytch_client``: a :class:`stytch_totp.Client` pointed at it, closed after the test;
-* ``stytch_emulator_thread``: a running :class:`~stytch_totp.testing.ThreadedEmulator`.
+* ``stytch_emulator_thread``: a running :class:`~stytch_totp.testing.ThreadedEmulator`;
+* ``stytch_sync_client``: a :class:`stytch_totp.SyncClient` pointed at it, closed after the test.
 """
 
 from __future__ import annotations
 
-from _stytch_totp_pytestplugin import stytch_client, stytch_emulator, stytch_emulator_thread
+from _stytch_totp_pytestplugin import (
+    stytch_client,
+    stytch_emulator,
+    stytch_emulator_thread,
+    stytch_sync_client,
+)
 
-__all__ = ["stytch_client", "stytch_emulator", "stytch_emulator_thread"]
+__all__ = ["stytch_client", "stytch_emulator", "stytch_emulator_thread", "stytch_sync_client"]

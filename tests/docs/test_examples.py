@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import aiohttp
@@ -791,3 +792,86 @@ def test_the_user_run_ran_exactly_the_example_tests(user_run: UserRun) -> None:
     )
     assert len(user_run.outcomes) == expected, user_run.output
     assert f"{expected} passed" in user_run.output, user_run.output
+
+
+# --------------------------------------------------------------------------------------------
+# sync.md: Flask, Django and scripts with SyncClient
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def threaded_env(
+    stytch_emulator_thread: ThreadedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> ThreadedEmulator:
+    """Point ``SyncClient.from_env()`` at a threaded emulator (blocking code blocks no loop)."""
+    monkeypatch.setenv("STYTCH_PROJECT_ID", stytch_emulator_thread.project_id)
+    monkeypatch.setenv("STYTCH_SECRET", stytch_emulator_thread.secret)
+    monkeypatch.setenv("STYTCH_BASE_URL", stytch_emulator_thread.url)
+    return stytch_emulator_thread
+
+
+def enroll_blocking(emulator: ThreadedEmulator) -> tuple[str, str]:
+    """A user with a verified TOTP: ``(user_id, secret)``."""
+    user_id = emulator.create_user(email="ada@example.com")
+    with emulator.sync_client() as client:
+        created = client.totps.create(user_id=user_id)
+        client.totps.authenticate(user_id=user_id, totp_code=emulator.totp_code(created.secret))
+    emulator.clock.advance(30)  # the next code is a new one
+    return user_id, created.secret
+
+
+def test_the_flask_app_checks_codes_with_one_shared_sync_client(
+    threaded_env: ThreadedEmulator,
+) -> None:
+    app_flask = load_example("app_flask")
+    user_id, secret = enroll_blocking(threaded_env)
+    client = app_flask.app.test_client()
+    try:
+        right = client.post(
+            "/login/totp", json={"user_id": user_id, "code": threaded_env.totp_code(secret)}
+        )
+        wrong = client.post("/login/totp", json={"user_id": user_id, "code": "000000"})
+        short = client.post("/login/totp", json={"user_id": user_id, "code": "12"})
+    finally:
+        app_flask.app.extensions["stytch_totp"].close()
+
+    assert right.status_code == 200
+    assert right.get_json()["session_token"]
+    assert (wrong.status_code, short.status_code) == (401, 400)
+
+
+def test_the_django_view_checks_codes(threaded_env: ThreadedEmulator) -> None:
+    from django.conf import settings
+    from django.test import RequestFactory
+
+    if not settings.configured:
+        settings.configure(ALLOWED_HOSTS=["testserver"], DEFAULT_CHARSET="utf-8")
+    django_views = load_example("django_views")
+    user_id, secret = enroll_blocking(threaded_env)
+    factory = RequestFactory()
+
+    def post(code: str) -> Any:
+        body = json.dumps({"user_id": user_id, "code": code})
+        return django_views.check_totp(
+            factory.post("/login/totp", body, content_type="application/json")
+        )
+
+    try:
+        right = post(threaded_env.totp_code(secret))
+        wrong = post("000000")
+        refused_get = django_views.check_totp(factory.get("/login/totp"))
+    finally:
+        django_views.stytch().close()
+
+    assert right.status_code == 200
+    assert json.loads(right.content)["session_token"]
+    assert wrong.status_code == 401
+    assert refused_get.status_code == 405
+
+
+def test_the_script_counts_recovery_codes_without_an_event_loop(
+    threaded_env: ThreadedEmulator,
+) -> None:
+    script_sync = load_example("script_sync")
+    user_id, _ = enroll_blocking(threaded_env)
+    assert script_sync.recovery_codes_left([user_id]) == {user_id: 10}

@@ -77,3 +77,16 @@ async def raw_responses(client: stytch_totp.Client) -> None:
         APIResponse[CreateResponse],
     )
     await client.totps.with_raw_response.recover(user_id="u")  # type: ignore[call-overload]
+
+
+def blocking_calls(client: stytch_totp.SyncClient) -> None:
+    assert_type(client.totps.create(user_id="u", expiration_minutes=10), CreateResponse)
+    assert_type(client.totps.authenticate(user_id="u", totp_code="123456"), AuthenticateResponse)
+    assert_type(client.totps.recovery_codes(user_id="u"), RecoveryCodesResponse)
+    assert_type(client.totps.recover(user_id="u", recovery_code="c"), RecoverResponse)
+    raw = client.totps.with_raw_response.create(CreateParams(user_id="u"))
+    assert_type(raw, APIResponse[CreateResponse])
+    for result in client.totps.create_many(["u1", "u2"]):
+        assert_type(result, stytch_totp.EnrollmentResult)
+    client.totps.create()  # type: ignore[call-overload]
+    client.totps.authenticate(user_id="u", totp_code=123456)  # type: ignore[call-overload]

@@ -21,7 +21,7 @@ def tests(session: nox.Session) -> None:
     Arguments after ``--`` go to pytest (``nox -s tests -- tests/client -x``); ``-m slow`` there
     runs the soak under coverage too.
     """
-    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", "-m", "not slow", *session.posargs)
     session.run("coverage", "combine", "--quiet")
@@ -35,7 +35,7 @@ def soak(session: nox.Session) -> None:
     Run without coverage, which would double their time without measuring anything the
     ``tests`` session does not.
     """
-    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", "-m", "slow", *session.posargs)
 
 
@@ -50,14 +50,16 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and the tests."""
-    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
+    session.install(
+        "-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "typecheck")
+    )
     session.run("mypy")
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the docs (Sphinx) into docs/_build/html; any warning, or a broken reference, fails."""
-    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.install("-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "docs"))
     # -E: read every page afresh, so a warning in an unchanged page is reported again.
     # -n: nitpicky, every cross-reference must resolve. -W --keep-going: fail, listing them all.
     strict = ["-E", "-n", "-W", "--keep-going"]
@@ -71,5 +73,7 @@ def bench(session: nox.Session) -> None:
     A full run rewrites docs/benchmarks.md (between its markers) and docs/_static/benchmarks.png
     and prints the ratios; see ``python benchmarks/run.py --help`` for the other options.
     """
-    session.install("-e", ".[emulator,cli]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.install(
+        "-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "bench")
+    )
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -110,6 +110,19 @@ def _options(kwargs: dict[str, Any]) -> CallOptions:
     )
 
 
+_FIELDS: dict[type[Any], tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _fields_of(params_type: type[Any]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The field names of ``params_type``, and those without a default (required)."""
+    found = _FIELDS.get(params_type)
+    if found is None:
+        fields = attrs.fields(params_type)
+        required = tuple(field.name for field in fields if field.default is attrs.NOTHING)
+        found = _FIELDS[params_type] = (frozenset(field.name for field in fields), required)
+    return found
+
+
 def bind_call(
     params_type: type[P], params: object, kwargs: dict[str, Any]
 ) -> tuple[P, CallOptions]:
@@ -119,10 +132,11 @@ def bind_call(
     ``kwargs`` (which this function empties: nothing the caller passed outlives the binding).
     """
     options = _options(kwargs)
-    fields = attrs.fields_dict(params_type)  # type: ignore[arg-type]
-    for name in kwargs:
-        if name not in fields:
-            raise InvalidParamsError(name, f"is not a field of {params_type.__name__}")
+    names, required = _fields_of(params_type)
+    unknown = kwargs.keys() - names
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidParamsError(name, f"is not a field of {params_type.__name__}")
     if params is not None:
         if not isinstance(params, params_type):
             raise InvalidParamsError(
@@ -134,11 +148,12 @@ def bind_call(
                 f"pass either a {params_type.__name__} or keyword arguments, not both",
             )
         return params, options
-    for name, field in fields.items():
-        if field.default is attrs.NOTHING and kwargs.get(name) is None:
+    for name in required:
+        if kwargs.get(name) is None:
             raise InvalidParamsError(name, f"is required (or pass a {params_type.__name__})")
     try:
-        built = params_type(**{name: value for name, value in kwargs.items() if value is not None})
+        # ``None`` is every optional field's default, so keywords passed as ``None`` go through.
+        built = params_type(**kwargs)
     finally:
         kwargs.clear()
     return built, options

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
-import orjson
 from multidict import CIMultiDict
 
+from .. import _jsoncodec as jsoncodec
 from .._exceptions import (
     APIStatusError,
     InvalidParamsError,
@@ -98,7 +98,7 @@ def encode_request(params: Any, extra_body: Mapping[str, Any] | None = None) -> 
     if extra_body:
         data.update(extra_body)
     try:
-        encoded = orjson.dumps(data)
+        encoded = jsoncodec.dumps(data)
     except TypeError:
         encoded = None
     if encoded is None:
@@ -114,7 +114,7 @@ def _unencodable(
     """The error naming the first field of ``data`` that JSON cannot carry (never its value)."""
     for name, value in data.items():
         try:
-            orjson.dumps(value)
+            jsoncodec.dumps(value)
         except TypeError:
             field = "extra_body" if extra_body and name in extra_body else name
             return InvalidParamsError(field, "must be JSON-serializable text and numbers")
@@ -150,41 +150,55 @@ def decode_response(
     """
     if not 200 <= status < 300:
         raise decode_error(operation, status, headers, body, retry_after=retry_after)
-
-    def unexpected(
-        reason: str, path: str | None = None, data: Any = None
-    ) -> UnexpectedResponseError:
-        return UnexpectedResponseError(
-            reason,
-            operation=operation.name,
-            status_code=status,
-            request_id=_request_id(data, headers),
-            path=path,
-        )
-
     if body is None:
-        raise unexpected("the body is larger than the client's limit (max_response_bytes)")
+        raise _unexpected(
+            operation,
+            status,
+            headers,
+            "the body is larger than the client's limit (max_response_bytes)",
+        )
     content_type = headers.get("Content-Type")
-    if not _is_json_content_type(content_type):
+    if content_type != "application/json" and not _is_json_content_type(content_type):
         media_type = printable((content_type or "").partition(";")[0].strip(), 60)
-        raise unexpected(f"the content type is {media_type!r}, not application/json")
+        raise _unexpected(
+            operation, status, headers, f"the content type is {media_type!r}, not application/json"
+        )
     # Errors are raised outside the ``except`` blocks: an exception raised inside one keeps the
     # caught one as ``__context__`` (even ``from None``), and orjson's keeps the whole body,
     # secrets included, in its ``doc`` attribute.
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        data = jsoncodec.loads(body)
+    except jsoncodec.JSONDecodeError:
         data = _NOT_JSON
     if data is _NOT_JSON:
-        raise unexpected(f"the body is not valid JSON ({len(body)} bytes)")
+        raise _unexpected(
+            operation, status, headers, f"the body is not valid JSON ({len(body)} bytes)"
+        )
     if not isinstance(data, dict):
-        raise unexpected("the body is not a JSON object", "$", data)
+        raise _unexpected(operation, status, headers, "the body is not a JSON object", "$", data)
     try:
         return converter.structure(data, operation.response_type)
     except Exception:  # noqa: S110 - explained and raised as one typed error just below
         pass
     path, reason = explain_failure(data, operation.response_type)
-    raise unexpected(reason, path, data)
+    raise _unexpected(operation, status, headers, reason, path, data)
+
+
+def _unexpected(
+    operation: Operation[Any, Any],
+    status: int,
+    headers: Mapping[str, str],
+    reason: str,
+    path: str | None = None,
+    data: Any = None,
+) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        reason,
+        operation=operation.name,
+        status_code=status,
+        request_id=_request_id(data, headers),
+        path=path,
+    )
 
 
 def _text(data: Mapping[str, Any], *keys: str) -> str | None:
@@ -211,8 +225,8 @@ def decode_error(
     data: Mapping[str, Any] = {}
     if body:
         try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
+            parsed = jsoncodec.loads(body)
+        except jsoncodec.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict):
             data = parsed

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import orjson
 
+from .. import _jsoncodec as jsoncodec
 from .._config import (
     EXPIRATION_MINUTES_MAX,
     EXPIRATION_MINUTES_MIN,
@@ -120,7 +120,7 @@ def _custom_claims(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> 
         if not isinstance(key, str):
             raise InvalidParamsError(attribute.name, f"keys must be str, not {type(key).__name__}")
     try:
-        encoded = orjson.dumps(dict(value))
+        encoded = jsoncodec.dumps(dict(value))
     except TypeError as exc:
         raise InvalidParamsError(attribute.name, f"must be JSON-serializable ({exc})") from None
     if _has_non_finite_float(value):

@@ -16,7 +16,7 @@ and the aiohttp exception is not chained to the error.
 import asyncio
 import contextvars
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -139,6 +139,8 @@ class AiohttpTransport:
         self._closed = False
         self._client_timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
         self._urls: dict[str, URL] = {}
+        self._session_headers: Mapping[str, str] | None = None
+        self._last_timeout: tuple[Timeout, aiohttp.ClientTimeout] | None = None
         # Responses whose body is being read: closing the pool does not wake such a reader
         # (aiohttp forgets the payload when it closes the connection), closing them does.
         self._reading: set[aiohttp.ClientResponse] = set()
@@ -164,10 +166,12 @@ class AiohttpTransport:
             # Let the connections' transports finish closing, so no ResourceWarning follows.
             await asyncio.sleep(0)
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def _get_session(self, headers: Mapping[str, str]) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None:
+            # The headers of the first request (the client's own) become the session's.
+            self._session_headers = headers
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections,
                 ssl=self._ssl_context if self._ssl_context is not None else True,
@@ -178,6 +182,7 @@ class AiohttpTransport:
                 request_class=_ObservedRequest,
                 trace_configs=list(self._trace_configs) or None,
                 trust_env=self._trust_env,
+                headers=headers,
                 raise_for_status=False,
                 auto_decompress=True,
             )
@@ -202,6 +207,10 @@ class AiohttpTransport:
         return found
 
     def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
+        # Most calls pass the client's one Timeout: recognised by identity, without hashing it.
+        last = self._last_timeout
+        if last is not None and last[0] is timeout:
+            return last[1]
         found = self._client_timeouts.get(timeout)
         if found is None:
             found = aiohttp.ClientTimeout(
@@ -209,6 +218,7 @@ class AiohttpTransport:
             )
             if len(self._client_timeouts) < 64:  # per-call timeouts may all differ
                 self._client_timeouts[timeout] = found
+        self._last_timeout = (timeout, found)
         return found
 
     async def send(self, request: TransportRequest) -> TransportResponse:
@@ -217,16 +227,20 @@ class AiohttpTransport:
             raise TransportError(
                 "the transport is closed", request_sent=False, kind=FailureKind.CLOSED
             )
-        session = self._get_session()
+        session = self._get_session(request.headers)
         attempt = _Attempt()
         token = _CURRENT_ATTEMPT.set(attempt)
         failure: TransportError | None = None
         try:
-            async with session.request(
+            # Awaited, then released in ``finally``: what ``async with`` does, without the two
+            # coroutines of its ``__aenter__`` and ``__aexit__``.
+            response = await session.request(
                 request.method,
                 self._url(request.url),
                 data=request.body,
-                headers=request.headers,
+                # The client's own headers are the session's default headers: aiohttp then
+                # copies them in C instead of merging a dict in Python on every request.
+                headers=None if request.headers is self._session_headers else request.headers,
                 timeout=self._client_timeout(request.timeout),
                 allow_redirects=False,
                 trace_request_ctx=(
@@ -234,13 +248,14 @@ class AiohttpTransport:
                     if self._trace_configs
                     else None
                 ),
-            ) as response:
-                self._reading.add(response)
-                try:
-                    body = await _read_capped(response, self.max_response_bytes)
-                finally:
-                    self._reading.discard(response)
-                return TransportResponse(response.status, response.headers, body)
+            )
+            self._reading.add(response)
+            try:
+                body = await _read_capped(response, self.max_response_bytes)
+            finally:
+                self._reading.discard(response)
+                response.release()
+            return TransportResponse(response.status, response.headers, body)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if not self._closed or (task is not None and task.cancelling()):

@@ -10,8 +10,7 @@ that did may already have been acted on. The default transport is
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-import orjson
-
+from .. import _jsoncodec as jsoncodec
 from .._core.timeouts import Timeout
 from .._exceptions import FailureKind, TransportError
 
@@ -57,7 +56,7 @@ class TransportRequest:
 
     def json(self) -> Any:
         """The body, decoded from JSON."""
-        return orjson.loads(self.body)
+        return jsoncodec.loads(self.body)
 
     def __repr__(self) -> str:
         return (

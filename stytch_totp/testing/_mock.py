@@ -12,10 +12,10 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import TransportError, TransportRequest, TransportResponse
+from .. import _jsoncodec as jsoncodec
 from .._exceptions import FailureKind
 
 __all__ = ["MockResponse", "MockTransport"]
@@ -47,7 +47,7 @@ class MockResponse:
             raise ValueError("give json or content, not both")
         merged: CIMultiDict[str] = CIMultiDict()
         if json is not _NO_JSON:
-            content = orjson.dumps(json)
+            content = jsoncodec.dumps(json)
             merged["Content-Type"] = "application/json"
         merged.update(headers or {})
         self.status_code = status_code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import socket
 import stat
 import sys
 import threading
@@ -20,6 +21,7 @@ from stytch_totp.cli._bulk_enroll.input_formats import InputFormat, InputRecord,
 from stytch_totp.cli._bulk_enroll.progress import describe_progress
 from stytch_totp.cli._bulk_enroll.reader import InputLines, Reader, _take_ready
 from tests.bulk._fake import FakeStytch
+from tests.conftest import PROJECT_ID, SECRET
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -510,3 +512,78 @@ def test_bad_options_are_usage_errors(tmp_path: Path, output: Path, args: list[s
     with pytest.raises(SystemExit) as usage:
         enroll(tmp_path / "users.txt", "-o", output, *args)
     assert usage.value.code == 2
+
+
+def test_a_wrong_secret_stops_the_run_at_once_and_says_why(
+    stytch_env: FakeStytch,
+    tmp_path: Path,
+    output: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STYTCH_SECRET", "secret-test-this-is-not-the-secret")
+    source = write_lines(tmp_path / "users.txt", [f"user-{i}" for i in range(2000)])
+
+    status = enroll(source, "-o", output, "--concurrency", "4")
+
+    assert status == 5
+    err = capsys.readouterr().err
+    assert "stopped: the project credentials were refused (401 unauthorized_credentials)" in err
+    assert "--resume" in err
+    assert "failures by kind: unauthorized_credentials" in err
+    # Only the requests already in flight were sent, and each is recorded.
+    failed = by_status(output, "failed")
+    assert 1 <= len(failed) <= 4
+    assert all(r["error_type"] == "unauthorized_credentials" for r in failed)
+    assert stytch_env.arrivals == []  # the fake refused them before taking them in
+
+    # With the right secret, --resume picks up everything that was not enrolled.
+    monkeypatch.setenv("STYTCH_SECRET", SECRET)
+    assert enroll(source, "-o", output, "--resume", "--concurrency", "32") == 0
+    assert len(by_status(output, "enrolled")) == 2000
+
+
+def test_an_unreachable_server_stops_after_connection_failures_in_a_row(
+    tmp_path: Path,
+    output: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port that was just free: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("STYTCH_PROJECT_ID", PROJECT_ID)
+    monkeypatch.setenv("STYTCH_SECRET", SECRET)
+    monkeypatch.setenv("STYTCH_BASE_URL", f"http://127.0.0.1:{port}/")
+    source = write_lines(tmp_path / "users.txt", [f"user-{i}" for i in range(20000)])
+
+    status = enroll(
+        source, "-o", output, "--concurrency", "1", "--stop-after-connection-failures", "3"
+    )
+
+    assert status == 5
+    err = capsys.readouterr().err
+    assert "stopped: 3 connection failures in a row" in err
+    assert "connection: could not connect 3 (e.g. user-0)" in err
+    assert len(by_status(output, "failed")) == 3
+
+
+def test_max_failures_stops_a_run_drowning_in_per_user_failures(
+    stytch_env: FakeStytch, tmp_path: Path, output: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stytch_env.unknown_users.update(f"user-{i}" for i in range(100))
+    source = write_lines(tmp_path / "users.txt", [f"user-{i}" for i in range(100)])
+
+    status = enroll(source, "-o", output, "--concurrency", "1", "--max-failures", "5")
+
+    assert status == 5
+    err = capsys.readouterr().err
+    assert "stopped: more than 5 users failed" in err
+    assert "user_not_found 6 (e.g. user-0)" in err
+
+
+def test_the_progress_line_counts_failures_by_kind() -> None:
+    progress = BulkProgress(10, 7, 3, 0, 2.0, 0, 0.0)
+    failures = {"user_not_found": (2, "user-4"), "too_many_requests": (1, "user-9")}
+    line = describe_progress(progress, 20, failures)
+    assert "3 failed (user_not_found 2 (e.g. user-4), too_many_requests 1 (e.g. user-9))" in line

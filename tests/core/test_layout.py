@@ -21,7 +21,7 @@ ROOT = "stytch_totp"
 
 #: Bottom to top; a module may import its own layer and the ones below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("_version", "_config", "_exceptions", "_publish")),
+    ("foundation", ("_version", "_config", "_exceptions", "_publish", "_jsoncodec")),
     ("models", ("_models",)),
     ("pure core", ("_core",)),
     ("transport", ("_transport",)),

@@ -24,14 +24,15 @@ from typing import IO, Any, Final
 
 import attrs
 
-from ... import BulkEnrollment, Client, CreateParams, InvalidParamsError, _config
+from ... import BulkAbortedError, BulkEnrollment, Client, CreateParams, InvalidParamsError, _config
 from .._exit import EXIT_OK, EXIT_USAGE
 from .input_formats import InputFormat, InputRecord, MalformedLine
-from .progress import Progress, progress_for
+from .progress import Progress, describe_failures, progress_for
 from .reader import EmptyInputError, InputSource, Reader, UsageError, parse
 from .results_file import (
     OutputError,
     ResultsFile,
+    failure_kind,
     failure_record,
     load_enrolled,
     malformed_record,
@@ -47,6 +48,7 @@ PROG: Final = "stytch-totp bulk-enroll"
 EXIT_FAILURES: Final = 1
 EXIT_ABORTED: Final = 3
 EXIT_EMPTY_INPUT: Final = 4
+EXIT_STOPPED: Final = 5
 EXIT_INTERRUPTED: Final = 130
 
 #: Malformed lines printed one by one before the rest are only counted (all go to the output).
@@ -76,7 +78,9 @@ them); everything written so far is kept, and --resume continues where the run s
 exit status: 0 every user enrolled; 1 some users failed or some lines were malformed; 2 usage or
 setup error (nothing sent); 3 the run stopped on an error (e.g. the output could not be written);
 4 INPUT lists no users (empty, or a CSV header alone; nothing sent, no output written);
-130 interrupted.
+5 the run stopped because every remaining user would fail the same way (credentials refused,
+a base URL that is not Stytch's, a TLS failure, connection failures in a row, or more than
+--max-failures failed users; the output is complete and --resume continues); 130 interrupted.
 """
 
 
@@ -160,6 +164,19 @@ def register(subparsers: Any) -> None:
         help=f"per-request timeout (default: {_config.DEFAULT_TIMEOUT_TOTAL:g})",
     )
     parser.add_argument(
+        "--max-failures",
+        type=_positive_int,
+        metavar="N",
+        help="stop once more than N users have failed (default: no limit)",
+    )
+    parser.add_argument(
+        "--stop-after-connection-failures",
+        type=_positive_int,
+        default=_config.DEFAULT_BULK_MAX_CONSECUTIVE_CONNECTION_FAILURES,
+        metavar="N",
+        help="stop after N connection failures in a row (default: %(default)s)",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="continue OUTPUT from an earlier run, skipping users it records as enrolled",
@@ -236,6 +253,14 @@ class _Tally:
     malformed: int = 0
     pending: int = 0
     """Users sent (or about to be) whose result never came: abandoned in flight."""
+    failures: dict[str, tuple[int, str | None]] = attrs.field(factory=dict)
+    """Failed users counted by kind (``error_type``...), with one example user id each."""
+
+    def failed_with(self, error: BaseException, user_id: str | None) -> None:
+        self.failed += 1
+        kind = failure_kind(error)
+        count, example = self.failures.get(kind, (0, user_id))
+        self.failures[kind] = (count + 1, example)
 
 
 def _filter_records(
@@ -320,9 +345,13 @@ async def _enroll(
     started = time.monotonic()
     async with client:
         batch = client.totps.create_many(
-            params(), concurrency=args.concurrency, max_rate=args.max_rate
+            params(),
+            concurrency=args.concurrency,
+            max_rate=args.max_rate,
+            max_failures=args.max_failures,
+            max_consecutive_connection_failures=args.stop_after_connection_failures,
         )
-        progress = progress_for(batch, total, args.progress_interval, _say)
+        progress = progress_for(batch, total, args.progress_interval, _say, tally.failures)
         consumer = asyncio.get_running_loop().create_task(
             _consume(batch, lines, results, tally, progress, args.include_qr_code)
         )
@@ -340,6 +369,12 @@ async def _enroll(
             await batch.aclose()
     tally.pending = len(lines)
     _summary(args, tally, time.monotonic() - started, interrupted=interrupts.count > 0)
+    if isinstance(error, BulkAbortedError):
+        _say(f"stopped: {error.reason}; the users not yet tried were not sent")
+        if error.__cause__ is not None:
+            _say(f"the error that stopped it: {type(error.__cause__).__name__}: {error.__cause__}")
+        _say(f"fix that, then run again with --resume ({args.output} is complete so far)")
+        return EXIT_STOPPED
     if error is not None:
         _say(f"stopped by an error: {type(error).__name__}: {error}")
         return EXIT_ABORTED
@@ -363,7 +398,8 @@ async def _consume(
                 tally.enrolled += 1
                 results.write(success_record(line, result, qr_code=qr_code))
             else:
-                tally.failed += 1
+                assert result.error is not None
+                tally.failed_with(result.error, result.user_id)
                 results.write(failure_record(line, result))
             progress.result(result)
 
@@ -377,6 +413,8 @@ def _summary(args: argparse.Namespace, tally: _Tally, seconds: float, *, interru
     if tally.malformed:
         parts.append(f"{tally.malformed} malformed line(s)")
     _say(f"{', '.join(parts)} in {seconds:.1f} s ({rate:.1f}/s); results in {args.output}")
+    if tally.failures:
+        _say(f"failures by kind: {describe_failures(tally.failures, limit=10)}")
     if tally.pending:
         _say(
             f"{tally.pending} request(s) were abandoned in flight: Stytch may have enrolled"

@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Iterator
 
 import attrs
-import orjson
 
 from ... import CreateParams, InvalidParamsError
+from ... import _jsoncodec as jsoncodec
 
 __all__ = [
     "InputFormat",
@@ -160,8 +160,8 @@ def _parse_jsonl(
     number: int, line: bytes, expiration_minutes: int | None
 ) -> InputRecord | MalformedLine:
     try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        data = jsoncodec.loads(line)
+    except jsoncodec.JSONDecodeError:
         return MalformedLine(number, "not valid JSON")
     if not isinstance(data, dict):
         return MalformedLine(number, "not a JSON object")

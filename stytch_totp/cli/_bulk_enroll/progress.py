@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from ... import BulkEnrollment, BulkProgress, EnrollmentResult
 
-__all__ = ["Progress", "describe_progress", "progress_for"]
+__all__ = ["Failures", "Progress", "describe_failures", "describe_progress", "progress_for"]
 
 
 class Progress(Protocol):
@@ -22,18 +22,20 @@ class Progress(Protocol):
 class _Bar:
     """A tqdm progress bar, for a terminal."""
 
-    def __init__(self, total: int | None) -> None:
+    def __init__(self, total: int | None, failures: Failures) -> None:
         from tqdm import tqdm  # the optional "cli" extra
 
         self._bar = tqdm(
             total=total, unit="user", desc="enrolling", file=sys.stderr, dynamic_ncols=True
         )
         self._failed = 0
+        self._failures = failures
 
     def result(self, result: EnrollmentResult) -> None:
         if not result.ok:
             self._failed += 1
-            self._bar.set_postfix_str(f"failed={self._failed}", refresh=False)
+            kinds = describe_failures(self._failures, limit=2)
+            self._bar.set_postfix_str(f"failed={self._failed} ({kinds})", refresh=False)
         self._bar.update(1)
 
     def close(self) -> None:
@@ -49,16 +51,18 @@ class _Lines:
         total: int | None,
         interval: float,
         say: Callable[[str], None],
+        failures: Failures,
     ) -> None:
         self._batch = batch
         self._total = total
         self._say = say
+        self._failures = failures
         self._task = asyncio.get_running_loop().create_task(self._tick(interval))
 
     async def _tick(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            self._say(describe_progress(self._batch.progress, self._total))
+            self._say(describe_progress(self._batch.progress, self._total, self._failures))
 
     def result(self, result: EnrollmentResult) -> None:
         pass
@@ -67,13 +71,32 @@ class _Lines:
         self._task.cancel()
 
 
-def describe_progress(progress: BulkProgress, total: int | None) -> str:
-    """One line: done (of total), failed, in flight, rate, ETA."""
+Failures = Mapping[str, tuple[int, str | None]]
+"""Failures counted by kind (``error_type``...): ``(count, an example user id)``."""
+
+
+def describe_failures(failures: Failures, limit: int = 3) -> str:
+    """``user_not_found 12 (e.g. user-1), ...``, the most frequent first."""
+    ranked = sorted(failures.items(), key=lambda item: -item[1][0])
+    parts = [
+        f"{kind} {count}" + (f" (e.g. {example})" if example else "")
+        for kind, (count, example) in ranked[:limit]
+    ]
+    if len(ranked) > limit:
+        parts.append(f"{len(ranked) - limit} more kind(s)")
+    return ", ".join(parts)
+
+
+def describe_progress(
+    progress: BulkProgress, total: int | None, failures: Failures | None = None
+) -> str:
+    """One line: done (of total), failed (by kind), in flight, rate, ETA."""
     done = f"{progress.done}/{total}" if total is not None else f"{progress.done}"
     parts = [
         f"{done} done",
         f"{progress.succeeded} enrolled",
-        f"{progress.failed} failed",
+        f"{progress.failed} failed"
+        + (f" ({describe_failures(failures)})" if failures and progress.failed else ""),
         f"{progress.in_flight} in flight",
         f"{progress.rate:.1f}/s",
     ]
@@ -93,12 +116,16 @@ def _duration(seconds: float) -> str:
 
 
 def progress_for(
-    batch: BulkEnrollment, total: int | None, interval: float, say: Callable[[str], None]
+    batch: BulkEnrollment,
+    total: int | None,
+    interval: float,
+    say: Callable[[str], None],
+    failures: Failures,
 ) -> Progress:
     """A bar when stderr is a terminal (and tqdm is installed), else periodic lines."""
     if sys.stderr.isatty():
         try:
-            return _Bar(total)
+            return _Bar(total, failures)
         except ImportError:
             say("note: install stytch-totp[cli] for a progress bar")
-    return _Lines(batch, total, interval, say)
+    return _Lines(batch, total, interval, say, failures)

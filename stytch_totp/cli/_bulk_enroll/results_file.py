@@ -30,9 +30,14 @@ from time import monotonic
 from types import TracebackType
 from typing import Any, Final, Self
 
-import orjson
-
-from ... import APIConnectionError, APIStatusError, EnrollmentResult, UnexpectedResponseError
+from ... import (
+    APIConnectionError,
+    APIStatusError,
+    EnrollmentResult,
+    InvalidParamsError,
+    UnexpectedResponseError,
+)
+from ... import _jsoncodec as jsoncodec
 
 __all__ = [
     "ENROLLED",
@@ -40,6 +45,7 @@ __all__ = [
     "INVALID_INPUT",
     "OutputError",
     "ResultsFile",
+    "failure_kind",
     "failure_record",
     "load_enrolled",
     "malformed_record",
@@ -85,6 +91,20 @@ def success_record(line: int, result: EnrollmentResult, *, qr_code: bool) -> dic
     if qr_code:
         record["qr_code"] = response.qr_code
     return record
+
+
+def failure_kind(error: BaseException) -> str:
+    """A short name for what went wrong, to count failures by: Stytch's ``error_type`` where
+    there is one, else the kind of failure (``http_502``, ``connection: timed out``...)."""
+    if isinstance(error, APIStatusError):
+        return error.error_type or f"http_{error.status_code}"
+    if isinstance(error, APIConnectionError):
+        return f"connection: {error.kind.value}" if error.kind else "connection failed"
+    if isinstance(error, UnexpectedResponseError):
+        return "unexpected_response"
+    if isinstance(error, InvalidParamsError):
+        return "invalid_params"
+    return type(error).__name__
 
 
 def failure_record(line: int, result: EnrollmentResult) -> dict[str, Any]:
@@ -192,7 +212,7 @@ class ResultsFile:
         """Append one record, as one line, in one write."""
         if self._fd is None:
             raise OutputError(f"{self.path} is closed")
-        os.write(self._fd, orjson.dumps(record) + b"\n")
+        os.write(self._fd, jsoncodec.dumps(record) + b"\n")
         self.records_written += 1
         self._unsynced = True
         now = monotonic()
@@ -261,8 +281,8 @@ def _read_enrolled(fd: int) -> tuple[set[str], int, bool]:
             if not line.strip():
                 continue
             try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
+                record = jsoncodec.loads(line)
+            except jsoncodec.JSONDecodeError:
                 unreadable += 1
                 continue
             if not isinstance(record, dict):

@@ -1,0 +1,169 @@
+"""Instructions per request, counted by callgrind: the benchmark that can see a 3 % change.
+
+::
+
+    python benchmarks/bench_instructions.py [--quick] [--variants ...] [--cells ...]
+
+Timed CPU on a shared 2-core machine spreads 0.7x-1.9x from run to run; instruction counts under
+``valgrind --tool=callgrind`` repeat within a fraction of a percent. For each client variant
+(``benchmarks/_variants.py``), endpoint and concurrency, the throughput worker
+(``benchmarks/_worker.py``) runs twice under callgrind, with ``N`` measured requests and with
+none; everything else (start-up, imports, the warm-up, opening the pool) is the same in both
+runs, so the difference of their totals divided by ``N`` is the client's instructions per
+request. The server runs natively in a process of its own and is not counted.
+
+Prints a Markdown table (lines starting with ``|``) and writes
+``benchmarks/results/instructions.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+HERE: Final = Path(__file__).resolve().parent
+SERVER_SCRIPT: Final = HERE / "_server.py"
+WORKER_SCRIPT: Final = HERE / "_worker.py"
+RESULTS: Final = HERE / "results" / "instructions.json"
+
+VARIANTS: Final = ("naive", "tuned", "official", "stytch_totp")
+ENDPOINTS: Final = ("authenticate", "create")
+CONCURRENCIES: Final = (16, 128)
+FULL: Final = {"requests": 1000, "warmup": 300}
+QUICK: Final = {"requests": 200, "warmup": 150}
+
+
+def log(message: str) -> None:
+    print(f"bench_instructions: {message}", file=sys.stderr, flush=True)
+
+
+class Server:
+    """``benchmarks/_server.py`` in its own process (not under valgrind)."""
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(
+            [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--delay", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("READY "):
+            self.process.kill()
+            raise SystemExit(f"the benchmark server did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}/"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def callgrind_total(arguments: list[str]) -> int:
+    """Instructions (``Ir``) of one run of the worker under callgrind."""
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            str(WORKER_SCRIPT),
+            *arguments,
+        ]
+        env = dict(os.environ, PYTHONHASHSEED="0")  # the same dict layouts in both runs
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=3600, check=False, env=env
+        )
+        if completed.returncode != 0:
+            raise SystemExit(f"callgrind run failed:\n{completed.stderr[-3000:]}")
+        found = re.search(r"^(?:totals|summary):\s+(\d+)", out.read_text(), re.MULTILINE)
+        if found is None:
+            raise SystemExit("callgrind wrote no total")
+        return int(found.group(1))
+
+
+def per_request(
+    url: str, variant: str, endpoint: str, concurrency: int, settings: dict[str, int]
+) -> float:
+    common = [
+        "throughput",
+        variant,
+        endpoint,
+        "--url",
+        url,
+        "--concurrency",
+        str(concurrency),
+        "--warmup",
+        str(settings["warmup"]),
+    ]
+    with_requests = callgrind_total([*common, "--requests", str(settings["requests"])])
+    without = callgrind_total([*common, "--requests", "0"])
+    return (with_requests - without) / settings["requests"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests per count")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS))
+    parser.add_argument("--concurrency", nargs="+", type=int, default=list(CONCURRENCIES))
+    options = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed")
+    settings = dict(QUICK if options.quick else FULL)
+    counts: dict[str, dict[str, float]] = {}
+    with Server() as server:
+        for endpoint in options.endpoints:
+            for concurrency in options.concurrency:
+                cell = f"{endpoint} @ {concurrency}"
+                counts[cell] = {}
+                for variant in options.variants:
+                    log(f"{cell}: {variant}")
+                    counts[cell][variant] = per_request(
+                        server.url, variant, endpoint, concurrency, settings
+                    )
+    lines = report(counts)
+    print("\n".join(lines))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "when": datetime.now(UTC).isoformat(),
+                "python": sys.version.split()[0],
+                "settings": settings,
+                "instructions_per_request": counts,
+                "table": lines,
+            },
+            indent=2,
+        )
+    )
+
+
+def report(counts: dict[str, dict[str, float]]) -> list[str]:
+    variants = [v for v in VARIANTS if any(v in row for row in counts.values())]
+    header = (
+        "| Cell | " + " | ".join(variants) + " | stytch-totp / naive | stytch-totp / official |"
+    )
+    lines = [header, "|---" * (len(variants) + 3) + "|"]
+    for cell, row in counts.items():
+        values = " | ".join(f"{row[v] / 1000:,.0f}k" if v in row else "" for v in variants)
+        ours = row.get("stytch_totp")
+        naive, official = row.get("naive"), row.get("official")
+        vs_naive = f"{ours / naive:.3f}x" if ours and naive else ""
+        vs_official = f"{ours / official:.3f}x" if ours and official else ""
+        lines.append(f"| {cell} | {values} | {vs_naive} | {vs_official} |")
+    return lines
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""orjson is a speed-up: the standard-library path encodes and decodes the same, and fails alike."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from typing import Any
+
+import orjson
+import pytest
+
+from stytch_totp import _jsoncodec
+from stytch_totp._jsoncodec import stdlib_dumps, stdlib_loads
+from tests.conftest import load_example
+
+EXAMPLES = [
+    "create",
+    "authenticate_no_session",
+    "recovery_codes",
+    "session_object",
+    "error_400_active_totp_exists",
+]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_stdlib_path_writes_the_same_bytes_and_reads_the_same_values(name: str) -> None:
+    body: dict[str, Any] = load_example(name)
+    body["note"] = "ünïcödé ✓ \u2028"  # non-ASCII text stays UTF-8, as orjson writes it
+    body["number"] = 0.1
+    assert stdlib_dumps(body) == orjson.dumps(body)
+    encoded = orjson.dumps(body)
+    assert stdlib_loads(encoded) == orjson.loads(encoded)
+    assert stdlib_loads(encoded.decode()) == orjson.loads(encoded)
+
+
+@pytest.mark.parametrize("value", [{"a": {1, 2}}, {"a": object()}, {"a": "\ud800"}])
+def test_both_paths_refuse_what_json_cannot_carry_with_a_type_error(value: object) -> None:
+    with pytest.raises(TypeError):
+        orjson.dumps(value)
+    with pytest.raises(TypeError):
+        stdlib_dumps(value)
+
+
+def test_the_stdlib_path_refuses_nan_rather_than_writing_invalid_json() -> None:
+    with pytest.raises(TypeError):
+        stdlib_dumps({"a": math.nan})
+
+
+@pytest.mark.parametrize("data", [b"{oops", b"\xff\xfe", b"", b'{"a": 1} x'])
+def test_both_paths_refuse_what_is_not_json_with_a_value_error(data: bytes) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the common base both raise
+        orjson.loads(data)
+    with pytest.raises(ValueError):  # noqa: PT011
+        stdlib_loads(data)
+
+
+def test_orjson_is_used_when_installed() -> None:
+    assert _jsoncodec.FAST
+    assert _jsoncodec.dumps is orjson.dumps
+
+
+def test_the_sdk_installs_and_works_where_orjson_cannot_be_installed() -> None:
+    # Free-threaded Python has no orjson wheels: the SDK imports without it and works.
+    script = """
+import asyncio, sys
+sys.modules["orjson"] = None  # import orjson now raises ImportError
+import stytch_totp
+from stytch_totp.testing import MockResponse, MockTransport
+assert not stytch_totp._jsoncodec.FAST
+
+body = {"status_code": 200, "request_id": "r", "user_id": "user-1", "totps": [
+    {"totp_id": "totp-1", "verified": True, "recovery_codes": ["ckss-2skx-ebow"]}]}
+seen = []
+
+def stytch(request):
+    seen.append(request.json())
+    return MockResponse(200, json=body)
+
+async def main():
+    async with stytch_totp.Client("project-test-x", "secret-test-y", transport=MockTransport(stytch)) as client:
+        codes = await client.totps.recovery_codes(user_id="user-1", extra_body={"k": "ü"})
+        assert codes.totps[0].recovery_codes == ("ckss-2skx-ebow",)
+        try:
+            await client.totps.create(user_id="user-\\ud800")
+        except stytch_totp.InvalidParamsError as error:
+            assert error.field == "user_id"
+        else:
+            raise AssertionError("a lone surrogate was sent")
+    assert seen == [{"user_id": "user-1", "k": "ü"}]
+
+asyncio.run(main())
+print("ok")
+"""
+    finished = subprocess.run(  # noqa: S603 - our own script, run by this interpreter
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "ok"

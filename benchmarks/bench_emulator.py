@@ -233,7 +233,9 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         summary[phase] = {
             "cpu_us_per_call": statistics.median(cpu) * 1e6 if cpu else None,
             "calls_per_cpu_second": 1 / statistics.median(cpu) if cpu else None,
-            "calls_per_wall_second": statistics.median(s["calls"] / s["wall_seconds"] for s in samples),
+            "calls_per_wall_second": statistics.median(
+                s["calls"] / s["wall_seconds"] for s in samples
+            ),
         }
     return summary
 

@@ -248,6 +248,10 @@ class Emulator:
             raise InvalidParamsError(
                 "email", "must be a str holding '{n}', e.g. 'user{n}@example.com'"
             )
+        try:
+            email.format(n=1)
+        except (KeyError, IndexError, ValueError):
+            raise InvalidParamsError("email", "may hold no other '{...}' than '{n}'") from None
         return self._project.ensure_users([email.format(n=n) for n in range(1, count + 1)])
 
     def totp_code(self, secret: str, at: datetime | float | None = None) -> str:

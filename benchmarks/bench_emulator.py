@@ -18,6 +18,11 @@ from ``/proc``), turned into calls per CPU-second: on this shared machine the wa
 also depends on what else runs, so it is reported beside it, not instead of it. Medians over
 the repetitions.
 
+``--instructions`` counts instead the instructions the emulator's process runs per call, under
+``valgrind --tool=callgrind`` (counters zeroed once it is ready, dumped after the calls): a
+figure the machine's other work does not change, for comparing versions. User-space
+instructions only: the kernel's share of the emulator's CPU time is reported by the timed run.
+
 Prints a Markdown table (the lines starting with ``|``) and writes
 ``benchmarks/results/emulator.json``. ``--write-docs`` also writes the table into
 ``docs/benchmarks.md``, between its ``emulator-benchmark`` markers. Exits 0 when it ran, whether
@@ -32,8 +37,9 @@ import base64
 import json
 import os
 import platform
-import re
 import queue
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +65,8 @@ END: Final = "<!-- emulator-benchmark:end -->"
 #: Target: ``create`` calls per second of the emulator's CPU time (one core).
 TARGET_CREATES_PER_SECOND: Final = 1000
 FULL: Final = {"requests": 4000, "repetitions": 5}
+#: Calls per phase when counting instructions (callgrind runs the emulator ~50x slower).
+INSTRUCTION_CALLS: Final = 200
 QUICK: Final = {"requests": 600, "repetitions": 1}
 CONCURRENCY: Final = 32
 #: Seconds the emulator may take to print its ``Ready.`` line.
@@ -76,14 +84,15 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (``None`` without ``/proc``)."""
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """User and system CPU seconds of process ``pid`` so far (``None`` without ``/proc``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rpartition(")")[2].split()
     except OSError:
         return None
     # After the command name: state is field 3, utime field 14 and stime field 15 (1-based).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def pin(pid: int, core: int) -> bool:
@@ -103,17 +112,17 @@ class RunningEmulator:
         self.project_id = banner["project_id"]
         self.secret = banner["secret"]
 
-    def cpu(self) -> float | None:
+    def cpu(self) -> tuple[float, float] | None:
         return cpu_seconds(self.process.pid)
 
 
 @contextmanager
-def emulator(extra_arguments: list[str] | None = None) -> Iterator[RunningEmulator]:
-    """A fresh in-memory emulator on a free port of 127.0.0.1."""
-    command = [sys.executable, "-m", "stytch_totp", "emulator", "--port", "0"]
+def emulator(wrapper: list[str] | None = None) -> Iterator[RunningEmulator]:
+    """A fresh in-memory emulator on a free port of 127.0.0.1 (run by ``wrapper``, if given)."""
+    command = [*(wrapper or []), sys.executable, "-m", "stytch_totp", "emulator", "--port", "0"]
     with tempfile.TemporaryDirectory() as scratch:
         process = subprocess.Popen(
-            [*command, *(extra_arguments or [])],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -140,7 +149,8 @@ def _read_banner(process: subprocess.Popen[str]) -> dict[str, str]:
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_forward_lines, args=(process, lines), daemon=True).start()
     banner: dict[str, str] = {}
-    deadline = time.monotonic() + START_TIMEOUT
+    # Under valgrind, starting (imports, a signing key) takes minutes rather than a second.
+    deadline = time.monotonic() + START_TIMEOUT * 10
     while (left := deadline - time.monotonic()) > 0:
         try:
             line = lines.get(timeout=left)
@@ -190,8 +200,60 @@ async def _drive(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def measure_once(running: RunningEmulator, requests: int, concurrency: int) -> dict[str, Any]:
-    """Users, then one TOTP each: emulator CPU and wall time of each phase."""
+class CpuProbe:
+    """The emulator's CPU time (user and system) during a phase, from ``/proc``."""
+
+    def __init__(self, running: RunningEmulator) -> None:
+        self._running = running
+        self._before: tuple[float, float] | None = None
+
+    def start(self) -> None:
+        self._before = self._running.cpu()
+
+    def stop(self) -> dict[str, Any]:
+        after = self._running.cpu()
+        if self._before is None or after is None:
+            return {"cpu_seconds": None, "user_seconds": None, "system_seconds": None}
+        user, system = after[0] - self._before[0], after[1] - self._before[1]
+        return {"cpu_seconds": user + system, "user_seconds": user, "system_seconds": system}
+
+
+class InstructionProbe:
+    """The user-space instructions the emulator ran during a phase, from callgrind."""
+
+    def __init__(self, running: RunningEmulator, out_file: Path) -> None:
+        self._pid = running.process.pid
+        self._out_file = out_file
+
+    def _control(self, action: str) -> None:
+        subprocess.run(
+            ["callgrind_control", f"--{action}", str(self._pid)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def start(self) -> None:
+        for dump in self._out_file.parent.glob(self._out_file.name + "*"):
+            dump.unlink()
+        self._control("zero")
+
+    def stop(self) -> dict[str, Any]:
+        self._control("dump")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            for dump in self._out_file.parent.glob(self._out_file.name + "*"):
+                for line in dump.read_text(encoding="utf-8", errors="replace").splitlines():
+                    if line.startswith(("summary:", "totals:")):
+                        return {"instructions": int(line.split()[1])}
+            time.sleep(0.5)
+        raise BenchmarkError("callgrind wrote no dump")
+
+
+async def measure_once(
+    running: RunningEmulator, requests: int, concurrency: int, probe: CpuProbe | InstructionProbe
+) -> dict[str, Any]:
+    """Users, then one TOTP each: what ``probe`` measures of each phase, and its wall time."""
     token = base64.b64encode(f"{running.project_id}:{running.secret}".encode()).decode()
     headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
     user_ids: list[str] = [""] * requests
@@ -216,12 +278,26 @@ async def measure_once(running: RunningEmulator, requests: int, concurrency: int
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         for name, call in (("users", create_user), ("creates", create_totp)):
-            cpu_before, started = running.cpu(), time.perf_counter()
+            probe.start()
+            started = time.perf_counter()
             await _drive(session, requests, concurrency, call)
-            wall, cpu_after = time.perf_counter() - started, running.cpu()
-            cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-            phases[name] = {"calls": requests, "wall_seconds": wall, "cpu_seconds": cpu}
+            wall = time.perf_counter() - started
+            phases[name] = {"calls": requests, "wall_seconds": wall, **probe.stop()}
     return phases
+
+
+def measure_instructions(requests: int, concurrency: int) -> dict[str, Any]:
+    """User-space instructions per call of the emulator's process, phase by phase."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out_file = Path(scratch) / "callgrind.out"
+        wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
+        with emulator(wrapper) as running:
+            probe = InstructionProbe(running, out_file)
+            phases = asyncio.run(measure_once(running, requests, concurrency, probe))
+    return {
+        name: {**phase, "instructions_per_call": phase["instructions"] / phase["calls"]}
+        for name, phase in phases.items()
+    }
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -230,8 +306,10 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for phase in ("users", "creates"):
         samples = [run[phase] for run in runs]
         cpu = [s["cpu_seconds"] / s["calls"] for s in samples if s["cpu_seconds"]]
+        system = [s["system_seconds"] / s["cpu_seconds"] for s in samples if s["cpu_seconds"]]
         summary[phase] = {
             "cpu_us_per_call": statistics.median(cpu) * 1e6 if cpu else None,
+            "system_share": statistics.median(system) if system else None,
             "calls_per_cpu_second": 1 / statistics.median(cpu) if cpu else None,
             "calls_per_wall_second": statistics.median(
                 s["calls"] / s["wall_seconds"] for s in samples
@@ -242,18 +320,22 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def markdown(report: dict[str, Any]) -> str:
     meta, summary = report["meta"], report["summary"]
+    counted = report.get("instructions")
     rows = [
-        "| Call | Emulator CPU per call | Calls per CPU-second (one core) | Calls per second, wall clock |",
-        "|---|---:|---:|---:|",
+        "| Call | Emulator CPU per call (kernel share) | Calls per CPU-second (one core) "
+        "| Calls per second, wall clock | Instructions per call (callgrind) |",
+        "|---|---:|---:|---:|---:|",
     ]
     labels = {"users": "`POST /v1/users`", "creates": "`POST /v1/totps` (create)"}
     for phase, label in labels.items():
         figures = summary[phase]
         cpu = figures["cpu_us_per_call"]
         per_cpu = figures["calls_per_cpu_second"]
+        share = f" ({figures['system_share']:.0%})" if figures["system_share"] is not None else ""
         rows.append(
-            f"| {label} | {f'{cpu:,.0f} µs' if cpu else 'n/a'} | "
-            f"{f'{per_cpu:,.0f}' if per_cpu else 'n/a'} | {figures['calls_per_wall_second']:,.0f} |"
+            f"| {label} | {f'{cpu:,.0f} µs{share}' if cpu else 'n/a'} | "
+            f"{f'{per_cpu:,.0f}' if per_cpu else 'n/a'} | {figures['calls_per_wall_second']:,.0f} | "
+            + (f"{counted[phase]['instructions_per_call']:,.0f} |" if counted else "not counted |")
         )
     creates = summary["creates"]["calls_per_cpu_second"]
     verdict = (
@@ -271,7 +353,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"Measured {meta['date']} on {meta['machine']}, Python {meta['python']}: "
         f"{meta['requests']:,} users then {meta['requests']:,} creates per repetition, "
         f"{meta['repetitions']} repetition(s), {meta['concurrency']} requests in flight, "
-        f"emulator pinned: {meta['pinned']}.\n\n" + "\n".join(rows)
+        f"emulator pinned: {meta['pinned']}"
+        + (
+            f"; instructions counted under callgrind over {INSTRUCTION_CALLS} calls of each kind"
+            if counted
+            else ""
+        )
+        + ".\n\n"
+        + "\n".join(rows)
     )
 
 
@@ -294,6 +383,39 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def measure(
+    requests: int, repetitions: int, concurrency: int, *, pin_cores: bool
+) -> dict[str, Any]:
+    """The timed runs, each against a fresh emulator: the report (without instruction counts)."""
+    pinned = pin_cores and pin(0, 1)
+    runs = []
+    for repetition in range(repetitions):
+        with emulator() as running:
+            pinned = pinned and pin(running.process.pid, 0)
+            probe = CpuProbe(running)
+            result = asyncio.run(measure_once(running, requests, concurrency, probe))
+        runs.append(result)
+        creates = result["creates"]
+        log(
+            f"  repetition {repetition + 1}/{repetitions}: {requests} creates, "
+            f"{creates['cpu_seconds'] or 0:.2f} s emulator CPU, {creates['wall_seconds']:.2f} s wall"
+        )
+    return {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{_cpu_model()}, {os.cpu_count()} cores shared with other work",
+            "python": platform.python_version(),
+            "requests": requests,
+            "repetitions": repetitions,
+            "concurrency": concurrency,
+            "pinned": "yes, to one core; the load on another" if pinned else "no",
+            "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        },
+        "runs": runs,
+        "summary": summarize(runs),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run (a few seconds)")
@@ -303,37 +425,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write-docs", action="store_true", help="write the table into docs/benchmarks.md"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the emulator's instructions per call under callgrind (minutes)",
+    )
+    parser.add_argument("--no-pin", action="store_true", help="leave processes on every core")
     options = parser.parse_args(argv)
     defaults = QUICK if options.quick else FULL
     requests = options.requests or defaults["requests"]
-    repetitions = options.repetitions or defaults["repetitions"]
-
-    pinned = pin(0, 1)
-    runs = []
-    for repetition in range(repetitions):
-        with emulator() as running:
-            pinned = pin(running.process.pid, 0) and pinned
-            result = asyncio.run(measure_once(running, requests, options.concurrency))
-        runs.append(result)
-        creates = result["creates"]
-        log(
-            f"  repetition {repetition + 1}/{repetitions}: {requests} creates, "
-            f"{creates['cpu_seconds'] or 0:.2f} s emulator CPU, {creates['wall_seconds']:.2f} s wall"
-        )
-    report = {
-        "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{_cpu_model()}, {os.cpu_count()} cores shared with other work",
-            "python": platform.python_version(),
-            "requests": requests,
-            "repetitions": repetitions,
-            "concurrency": options.concurrency,
-            "pinned": "yes, to one core; the load on another" if pinned else "no",
-            "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        },
-        "runs": runs,
-    }
-    report["summary"] = summarize(runs)
+    report = measure(
+        requests,
+        options.repetitions or defaults["repetitions"],
+        options.concurrency,
+        pin_cores=not options.no_pin,
+    )
+    if options.instructions:
+        if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+            raise BenchmarkError("--instructions needs valgrind (apt-get install valgrind)")
+        log("  counting instructions under callgrind (a few minutes)...")
+        report["instructions"] = measure_instructions(INSTRUCTION_CALLS, options.concurrency)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     text = markdown(report)

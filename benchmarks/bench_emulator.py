@@ -350,7 +350,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"| at least {TARGET_CREATES_PER_SECOND:,} creates per CPU-second | {verdict} |",
     ]
     return (
-        f"Measured {meta['date']} on {meta['machine']}, Python {meta['python']}: "
+        f"Measured {meta['date']} on {meta['machine']}{_load(meta)}, Python {meta['python']}: "
         f"{meta['requests']:,} users then {meta['requests']:,} creates per repetition, "
         f"{meta['repetitions']} repetition(s), {meta['concurrency']} requests in flight, "
         f"emulator pinned: {meta['pinned']}"
@@ -362,6 +362,11 @@ def markdown(report: dict[str, Any]) -> str:
         + ".\n\n"
         + "\n".join(rows)
     )
+
+
+def _load(meta: dict[str, Any]) -> str:
+    load = meta.get("load_average_at_start")
+    return f" (load average {load[0]:.1f} at the start)" if load else ""
 
 
 def write_docs(text: str) -> None:

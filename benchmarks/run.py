@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -35,10 +36,11 @@ RESULTS_DIR: Final = HERE / "results"
 DOCS_PAGE: Final = REPO / "docs" / "benchmarks.md"
 DOCS_CHART: Final = REPO / "docs" / "_static" / "benchmarks.png"
 BULK_SCRIPT: Final = HERE / "bench_bulk.py"
+EMULATOR_SCRIPT: Final = HERE / "bench_emulator.py"
 
 VARIANTS: Final = _report.VARIANT_ORDER
 IMPORT_MODULES: Final = ("stytch_totp", "stytch", "aiohttp")
-PHASES: Final = ("parse", "import", "throughput", "rss", "bulk")
+PHASES: Final = ("parse", "import", "throughput", "rss", "bulk", "emulator")
 
 #: Seconds a single worker may take before it is killed and the run fails.
 WORKER_TIMEOUT: Final = 180.0
@@ -284,6 +286,22 @@ def run_bulk(options: argparse.Namespace) -> dict[str, Any] | None:
     }
 
 
+def run_emulator(options: argparse.Namespace) -> dict[str, Any]:
+    """Run ``bench_emulator.py``: on a full run it writes its own section of the docs page."""
+    command = [sys.executable, str(EMULATOR_SCRIPT)]
+    if options.quick:
+        command.append("--quick")
+    elif options.only is None:  # a complete run: the docs page shows it (valgrind permitting)
+        command += ["--write-docs", *(["--instructions"] if shutil.which("valgrind") else [])]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=1800, check=False, env=child_environment()
+    )
+    if completed.returncode != 0:
+        raise BenchmarkError(f"bench_emulator.py failed:\n{completed.stderr[-2000:]}")
+    _log("\n".join(line for line in completed.stdout.splitlines() if line.startswith("|")))
+    return {"markdown": completed.stdout, "command": command[1:]}
+
+
 def _cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -392,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "throughput": measure_throughput,
         "rss": measure_rss,
         "bulk": run_bulk,
+        "emulator": run_emulator,
     }
     phase_seconds = results["meta"]["phase_seconds"] = {}
     for phase in PHASES:

@@ -66,7 +66,7 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(f"{__name__}._emulator")
     except ImportError as exc:
-        if exc.name in ("segno", "jwt", "cryptography"):
+        if exc.name in ("zxingcpp", "jwt", "cryptography"):
             raise ImportError(f"{_EXTRA_HINT} ({exc.name} is missing)", name=exc.name) from exc
         raise
     emulator: type[Emulator] = module.Emulator

@@ -17,7 +17,7 @@ from ._server.app import EmulatorState, build_app
 from ._server.clock import Clock
 from ._server.faults import Fault, Faults, RequestLog
 from ._server.jwt import SigningKey, shared_key
-from ._server.project import EmulatedProject, check_credentials
+from ._server.project import EmulatedProject, PendingTOTP, check_credentials, check_pending_totp
 from ._server.requests import NewUser
 from ._server.sqlite_store import SqliteStore
 from ._server.store import MemoryStore, Store
@@ -26,6 +26,8 @@ __all__ = ["Emulator"]
 
 # Seconds a closing emulator waits for requests in flight (a stalled fault must not hold it up).
 _SHUTDOWN_TIMEOUT: Final = 0.5
+#: The emails of :meth:`Emulator.ensure_users`' users, ``{n}`` counting from 1.
+DEFAULT_USER_EMAILS: Final = "user{n}@example.com"
 
 
 def _name(name: str | Name | None) -> Name | None:
@@ -68,6 +70,10 @@ class Emulator:
         state: Path of an SQLite file that keeps the state across restarts; in memory if
             ``None``. A state file keeps its project's credentials and signing key.
         clock: The clock to use; by default a new :class:`Clock` following real time.
+        pending_totp: What ``create`` does for a user whose previous TOTP is not verified yet:
+            ``"refuse"`` (the default) answers 400 ``pending_totp_exists``; ``"replace"``
+            deletes the pending TOTP and creates a new one. Stytch does not document which it
+            does: see the fidelity page.
     """
 
     def __init__(
@@ -80,6 +86,7 @@ class Emulator:
         project_name: str | None = None,
         state: str | os.PathLike[str] | None = None,
         clock: Clock | None = None,
+        pending_totp: PendingTOTP = "refuse",
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise InvalidParamsError("port", "must be an int between 0 and 65535")
@@ -87,6 +94,7 @@ class Emulator:
             # An empty host would listen on every interface without saying so.
             raise InvalidParamsError("host", "must be a non-empty str ('0.0.0.0' for every one)")
         check_credentials(project_id, secret)  # before a state file is made for them
+        check_pending_totp(pending_totp)
         self._host = host
         self._requested_port = port
         self._clock = clock if clock is not None else Clock()
@@ -100,6 +108,7 @@ class Emulator:
                 project_name=project_name,
                 # A state file gets its own key; in memory, one key per process saves start-up time.
                 new_key=shared_key if state is None else SigningKey.generate,
+                pending_totp=pending_totp,
             )
         except BaseException:
             store.close()
@@ -223,7 +232,27 @@ class Emulator:
         new_user = NewUser(
             email=email, phone_number=phone_number, name=_name(name), external_id=external_id
         )
-        return self._project.create_user(new_user).user_id
+        return self._project.create_user(new_user)["user_id"]
+
+    def ensure_users(self, count: int, *, email: str = DEFAULT_USER_EMAILS) -> list[str]:
+        """The ids of ``count`` users, created unless they exist: for rehearsals of a bulk run.
+
+        User ``n`` (from 1) has the email ``email.format(n=n)``, ``user1@example.com`` by
+        default. A user with that email already there is reused rather than duplicated, so
+        calling it again on a state file returns the same users. With a state file, all the
+        users are written in one transaction.
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidParamsError("count", "must be an int >= 0")
+        if not isinstance(email, str) or "{n}" not in email:
+            raise InvalidParamsError(
+                "email", "must be a str holding '{n}', e.g. 'user{n}@example.com'"
+            )
+        try:
+            email.format(n=1)
+        except (KeyError, IndexError, ValueError):
+            raise InvalidParamsError("email", "may hold no other '{...}' than '{n}'") from None
+        return self._project.ensure_users([email.format(n=n) for n in range(1, count + 1)])
 
     def totp_code(self, secret: str, at: datetime | float | None = None) -> str:
         """The code an authenticator app shows for ``secret`` at ``at`` (the emulator's now)."""

@@ -94,17 +94,21 @@ async def test_create_many_with_injected_429s_and_5xx(emu: Emulator) -> None:
             auth = await client.totps.authenticate(user_id=result.response.user_id, totp_code=code)
             assert auth.user_id == result.user_id
 
-        # A second pass: users whose TOTP is now verified (active) are refused, one by one,
-        # and the batch goes on.
+        # A second pass: every user enrolled by the first is refused, one by one (a verified
+        # TOTP is active, the others pending), and the batch goes on.
         async with client.totps.create_many(users, concurrency=16) as again:
             second = [result async for result in again]
 
-    refused = [r for r in second if not r.ok]
-    assert {r.user_id for r in refused} == {r.user_id for r in verified}
-    assert all(
-        isinstance(r.error, BadRequestError) and r.error.error_type == "active_totp_exists"
-        for r in refused
-    )
+    refused = {r.user_id: r.error for r in second if isinstance(r.error, BadRequestError)}
+    assert set(refused) == {r.user_id for r in results if r.ok}
+    assert all(r.ok for r in second if r.user_id not in refused)
+    assert {
+        user_id for user_id, error in refused.items() if error.error_type == "active_totp_exists"
+    } == {r.user_id for r in verified}
+    assert {error.error_type for error in refused.values()} == {
+        "active_totp_exists",
+        "pending_totp_exists",
+    }
 
 
 def test_command_line_malformed_lines_permissions_and_resume(

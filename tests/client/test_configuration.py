@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pydoc
+
 import aiohttp
 import pytest
 
@@ -204,3 +206,11 @@ def test_from_env_names_a_missing_variable(monkeypatch: pytest.MonkeyPatch, miss
     with pytest.raises(InvalidParamsError) as caught:
         Client.from_env()
     assert caught.value.field == missing
+
+
+@pytest.mark.parametrize("client_class", [Client, stytch_totp.SyncClient])
+def test_help_on_the_client_lists_its_operations(client_class: type) -> None:
+    # `totps` is the entry point to everything: help() must show it, with what it holds.
+    text = pydoc.render_doc(client_class, renderer=pydoc.plaintext)
+    assert "totps" in text
+    assert "create_many" in text

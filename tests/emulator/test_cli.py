@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import csv
 import io
+import json
 import os
 import re
 import shlex
@@ -21,7 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from stytch_totp import AuthenticationError, Client
+from stytch_totp import AuthenticationError, BadRequestError, Client
 from stytch_totp.cli import main
 from stytch_totp.cli._demo import StepFailed, _expect_refusal, _Steps, run_demo
 from stytch_totp.cli._emulator import serve
@@ -139,6 +141,85 @@ async def test_the_emulator_command_keeps_state_across_restarts(tmp_path: Path) 
         assert (await second.stop(signal.SIGTERM))[0] == 0
 
 
+async def test_a_rehearsal_enrolls_the_users_the_emulator_made(tmp_path: Path) -> None:
+    """The rehearsal of docs/bulk-enrollment.md: users made by the emulator, enrolled by the CLI."""
+    users_csv = tmp_path / "users.csv"
+    async with emulator_command("--users", "40", "--users-csv", str(users_csv)) as command:
+        assert (
+            f"40 (user1@example.com ... user40@example.com), ids in {users_csv}" in command.banner
+        )
+        rows = list(csv.DictReader(users_csv.read_text(encoding="utf-8").splitlines()))
+        assert [row["email"] for row in rows] == [f"user{n}@example.com" for n in range(1, 41)]
+        bulk = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "stytch_totp",
+            "bulk-enroll",
+            str(users_csv),
+            "--output",
+            str(tmp_path / "results.jsonl"),
+            env={**os.environ, **command.env},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(bulk.communicate(), PATIENCE * 2)
+        assert bulk.returncode == 0, output.decode()
+        results = [
+            json.loads(line)
+            for line in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        assert sorted(r["user_id"] for r in results if r["status"] == "enrolled") == sorted(
+            row["user_id"] for row in rows
+        )
+        assert (await command.stop(signal.SIGTERM))[0] == 0
+
+
+async def test_the_users_of_a_state_file_are_the_same_after_a_restart(tmp_path: Path) -> None:
+    state, first_csv, second_csv = tmp_path / "state.db", tmp_path / "1.csv", tmp_path / "2.csv"
+    arguments = ("--state", str(state), "--users", "5", "--users-csv")
+    async with emulator_command(*arguments, str(first_csv)) as first:
+        assert (await first.stop(signal.SIGTERM))[0] == 0
+    async with emulator_command(*arguments, str(second_csv)) as second:
+        assert (await second.stop(signal.SIGTERM))[0] == 0
+    assert first_csv.read_text(encoding="utf-8") == second_csv.read_text(encoding="utf-8")
+    assert len(first_csv.read_text(encoding="utf-8").splitlines()) == 6
+
+
+@pytest.mark.parametrize("flag", ["refuse", "replace"])
+async def test_pending_totps_follow_the_flag(flag: str) -> None:
+    async with emulator_command("--pending-totp", flag) as command:
+        user_id = await create_user(command.env, "ada@example.com")
+        async with Client(
+            command.env["STYTCH_PROJECT_ID"],
+            command.env["STYTCH_SECRET"],
+            base_url=command.env["STYTCH_BASE_URL"],
+        ) as client:
+            first = await client.totps.create(user_id=user_id)
+            if flag == "refuse":
+                with pytest.raises(BadRequestError) as caught:
+                    await client.totps.create(user_id=user_id)
+                assert caught.value.error_type == "pending_totp_exists"
+            else:
+                second = await client.totps.create(user_id=user_id)
+                assert [t.totp_id for t in second.user.totps] == [second.totp_id]
+                assert second.totp_id != first.totp_id
+        assert (await command.stop(signal.SIGTERM))[0] == 0
+
+
+async def test_serve_says_when_it_cannot_write_the_users_csv(tmp_path: Path) -> None:
+    err = io.StringIO()
+    missing = tmp_path / "no-such-directory" / "users.csv"
+    args = emulator_args("--port", "0", "--users", "2", "--users-csv", str(missing))
+    assert await serve(args, io.StringIO(), err) == 2
+    assert f"cannot write {missing}" in err.getvalue()
+
+
+def test_users_csv_needs_users(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--users-csv", str(tmp_path / "users.csv")]) == 2
+    assert "--users-csv needs --users N" in capsys.readouterr().err
+    assert not (tmp_path / "users.csv").exists()
+
+
 def emulator_args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     subparsers = parser.add_subparsers()
@@ -180,7 +261,15 @@ async def test_serve_refuses_a_port_in_use(emulator: Emulator) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--port", "70000"], ["--port", "http"], ["--project-name", "a:b"], ["--host", ""]],
+    [
+        ["--port", "70000"],
+        ["--port", "http"],
+        ["--project-name", "a:b"],
+        ["--host", ""],
+        ["--users", "-1"],
+        ["--users", "many"],
+        ["--pending-totp", "keep"],
+    ],
 )
 def test_bad_arguments_are_usage_errors(
     argv: list[str], capsys: pytest.CaptureFixture[str]

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import jwt
+import orjson
 import pytest
 
 from stytch_totp import (
@@ -82,7 +83,8 @@ async def enroll(emulator: Emulator, client: Client, email: str = "ada@example.c
 async def test_the_whole_flow(emulator: Emulator, client: Client) -> None:
     user_id = emulator.create_user("ada@example.com", name="Ada King Lovelace")
     created = await client.totps.create(user_id=user_id, expiration_minutes=60)
-    assert created.user.name == Name(first_name="Ada King", last_name="Lovelace")
+    # Stytch sends "" for the parts of a name it does not have.
+    assert created.user.name == Name(first_name="Ada King", middle_name="", last_name="Lovelace")
     assert created.qr_code_png().startswith(b"\x89PNG")
 
     code = emulator.totp_code(created.secret)
@@ -271,6 +273,160 @@ async def test_jwks_is_public_and_verifies_session_jwts(emulator: Emulator, clie
 
 
 # --------------------------------------------------------------------------------------------
+# Sessions and users over HTTP
+# --------------------------------------------------------------------------------------------
+
+
+async def started_session(emulator: Emulator, client: Client) -> Any:
+    created = await enroll(emulator, client)
+    return await client.totps.authenticate(
+        user_id=created.user_id,
+        totp_code=emulator.totp_code(created.secret),
+        session_duration_minutes=60,
+    )
+
+
+def json_body(**fields: Any) -> bytes:
+    return orjson.dumps(fields)
+
+
+async def test_sessions_over_http(emulator: Emulator, client: Client) -> None:
+    auth = await started_session(emulator, client)
+    assert auth.session is not None
+    status, checked, _ = await raw(
+        emulator, "POST", "v1/sessions/authenticate", json_body(session_token=auth.session_token)
+    )
+    assert status == 200
+    assert set(checked) == {
+        "status_code",
+        "request_id",
+        "session",
+        "session_jwt",
+        "session_token",
+        "user",
+    }
+    status, listed, _ = await raw(emulator, "GET", f"v1/sessions?user_id={auth.user_id}")
+    assert (status, [s["session_id"] for s in listed["sessions"]]) == (
+        200,
+        [auth.session.session_id],
+    )
+    status, revoked, _ = await raw(
+        emulator, "POST", "v1/sessions/revoke", json_body(session_jwt=auth.session_jwt)
+    )
+    assert (status, set(revoked)) == (200, {"status_code", "request_id"})
+    status, gone, _ = await raw(
+        emulator, "POST", "v1/sessions/authenticate", json_body(session_token=auth.session_token)
+    )
+    assert (status, gone["error_type"]) == (404, "session_not_found")
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "status", "error_type"),
+    [
+        ("v1/sessions/authenticate", {}, 400, "no_session_arguments"),
+        ("v1/sessions/authenticate", {"token_and_jwt": True}, 400, "too_many_session_arguments"),
+        ("v1/sessions/authenticate", {"session_token": 42}, 400, "bad_request"),
+        (
+            "v1/sessions/authenticate",
+            {"use_token": True, "session_duration_minutes": 4},
+            400,
+            "invalid_session_duration_minutes",
+        ),
+        (
+            "v1/sessions/authenticate",
+            {"use_token": True, "session_custom_claims": {"https://stytch.com/x": 1}},
+            400,
+            "stytch_claims_in_custom_claims",
+        ),
+        (
+            "v1/sessions/authenticate",
+            {"use_token": True, "authorization_check": {"resource_id": "r", "action": "a"}},
+            400,
+            "bad_request",
+        ),
+        ("v1/sessions/revoke", {}, 400, "no_session_arguments"),
+        ("v1/sessions/revoke", {"token_and_jwt": True}, 400, "too_many_session_arguments"),
+        ("v1/sessions/revoke", {"session_id": "session-test-nope"}, 404, "session_not_found"),
+    ],
+)
+async def test_session_requests_are_checked(
+    emulator: Emulator,
+    client: Client,
+    path: str,
+    fields: dict[str, Any],
+    status: int,
+    error_type: str,
+) -> None:
+    auth = await started_session(emulator, client)
+    if fields.pop("token_and_jwt", False):
+        fields.update(session_token=auth.session_token, session_jwt=auth.session_jwt)
+    if fields.pop("use_token", False):
+        fields["session_token"] = auth.session_token
+    got_status, body, _ = await raw(emulator, "POST", path, json_body(**fields))
+    assert (got_status, body["error_type"]) == (status, error_type)
+    # A refused request changes nothing.
+    assert (await client.totps.recovery_codes(user_id=auth.user_id)).totps
+
+
+async def test_listing_sessions_needs_a_known_user(emulator: Emulator) -> None:
+    status, body, _ = await raw(emulator, "GET", "v1/sessions")
+    assert (status, body["error_type"]) == (400, "bad_request")
+    status, body, _ = await raw(emulator, "GET", "v1/sessions?user_id=user-test-nope")
+    assert (status, body["error_type"]) == (404, "user_not_found")
+
+
+async def test_delete_user_over_http(emulator: Emulator, client: Client) -> None:
+    auth = await started_session(emulator, client)
+    status, deleted, _ = await raw(emulator, "DELETE", f"v1/users/{auth.user_id}")
+    assert (status, deleted["user_id"]) == (200, auth.user_id)
+    status, again, _ = await raw(emulator, "DELETE", f"v1/users/{auth.user_id}")
+    assert (status, again["error_type"]) == (404, "user_not_found")
+
+
+async def test_pending_totps_are_refused_or_replaced_as_configured(
+    client: Client, emulator: Emulator
+) -> None:
+    user_id = emulator.create_user("ada@example.com")
+    await client.totps.create(user_id=user_id)
+    with pytest.raises(BadRequestError) as caught:
+        await client.totps.create(user_id=user_id)
+    assert caught.value.error_type == "pending_totp_exists"
+
+    async with Emulator(pending_totp="replace") as replacing, replacing.client() as other:
+        user_id = replacing.create_user("ada@example.com")
+        first = await other.totps.create(user_id=user_id)
+        second = await other.totps.create(user_id=user_id)
+        assert [totp.totp_id for totp in second.user.totps] == [second.totp_id]
+        assert second.totp_id != first.totp_id
+    with pytest.raises(InvalidParamsError) as refused:
+        Emulator(pending_totp="keep")  # type: ignore[arg-type]
+    assert refused.value.field == "pending_totp"
+
+
+async def test_ensure_users_makes_users_for_a_rehearsal(emulator: Emulator, tmp_path: Path) -> None:
+    user_ids = emulator.ensure_users(3)
+    assert len(set(user_ids)) == 3
+    assert emulator.ensure_users(3) == user_ids  # the same users, not three more
+    assert emulator.ensure_users(4)[:3] == user_ids
+    named = emulator.ensure_users(2, email="staff-{n}@example.org")
+    assert set(named).isdisjoint(user_ids)
+    status, user, _ = await raw(emulator, "GET", f"v1/users/{named[1]}")
+    assert (status, user["emails"][0]["email"]) == (200, "staff-2@example.org")
+    for count, email in (
+        (-1, "u{n}@example.com"),
+        (2, "no-placeholder@example.com"),
+        (2, "u{n}-{team}@example.com"),
+    ):
+        with pytest.raises(InvalidParamsError):
+            emulator.ensure_users(count, email=email)
+    # With a state file, thousands of users are one transaction, and are there after a restart.
+    async with Emulator(state=tmp_path / "state.db") as first:
+        kept = first.ensure_users(2000)
+    async with Emulator(state=tmp_path / "state.db") as second:
+        assert second.ensure_users(2000) == kept
+
+
+# --------------------------------------------------------------------------------------------
 # Error paths
 # --------------------------------------------------------------------------------------------
 
@@ -302,9 +458,7 @@ async def test_the_sdk_reports_bad_credentials(emulator: Emulator) -> None:
         with pytest.raises(AuthenticationError) as caught:
             await bad.totps.create(user_id=emulator.create_user("ada@example.com"))
     assert caught.value.error_type == "unauthorized_credentials"
-    assert (
-        caught.value.error_url == "https://stytch.com/docs/api/errors/401#unauthorized_credentials"
-    )
+    assert caught.value.error_url == "https://stytch.com/docs/api/errors/401"
     assert "secret-test-wrong" not in str(caught.value)
 
 
@@ -313,7 +467,7 @@ async def test_the_sdk_reports_bad_credentials(emulator: Emulator) -> None:
     [
         ("POST", "v1/nothing-here", 404, "route_not_found"),
         ("GET", "v1/totps", 405, "method_not_allowed"),
-        ("DELETE", "v1/users/user-test-1", 405, "method_not_allowed"),
+        ("PUT", "v1/users/user-test-1", 405, "method_not_allowed"),
     ],
 )
 async def test_routing_errors_use_the_envelope(

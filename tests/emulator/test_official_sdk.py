@@ -1,19 +1,22 @@
 """Stytch's own Python SDK (15.x) pointed at the emulator parses every response of the flow.
 
 Its pydantic models require every field the published schema marks required, so this is the
-check that the emulator's bodies are complete, errors included.
+check that the emulator's bodies are complete, errors included; and its session calls (the
+remote check, and the JWT check that falls back to it) are what apps use to validate sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import requests
 import stytch
 from stytch.core.response_base import StytchError
 
-from stytch_totp.testing import Emulator
+from stytch_totp.testing import Clock, Emulator
 
 # stytch 15.x authenticates with aiohttp.BasicAuth and auth=, both deprecated by aiohttp 3.14;
 # that is the official SDK's business, not what these tests check.
@@ -134,3 +137,115 @@ async def test_the_official_sdk_sees_bad_credentials(running: Emulator) -> None:
     finally:
         await client.close()
     assert caught.value.details.error_type == "unauthorized_credentials"
+
+
+async def signed_in(running: Emulator, official: stytch.Client, email: str) -> Any:
+    """An enrolled user's first authenticate, with a 60-minute session and a custom claim."""
+    user_id = running.create_user(email)
+    created = await official.totps.create_async(user_id)
+    return await official.totps.authenticate_async(
+        user_id,
+        running.totp_code(created.secret),
+        session_duration_minutes=60,
+        session_custom_claims={"plan": "pro"},
+    )
+
+
+async def test_the_official_sdk_authenticates_and_revokes_sessions(
+    running: Emulator, official: stytch.Client
+) -> None:
+    started = await signed_in(running, official, "ada@example.com")
+    session_id = started.session.session_id
+
+    by_token = await official.sessions.authenticate_async(session_token=started.session_token)
+    assert by_token.session.session_id == session_id
+    assert by_token.session_token == started.session_token
+    assert by_token.user.user_id == started.user_id
+    assert by_token.session.custom_claims == {"plan": "pro"}
+
+    extended = await official.sessions.authenticate_async(
+        session_jwt=started.session_jwt,
+        session_duration_minutes=120,
+        session_custom_claims={"seat": 2},
+    )
+    assert extended.session.expires_at is not None
+    assert started.session.expires_at is not None
+    assert extended.session.expires_at > started.session.expires_at
+    assert extended.session.custom_claims == {"plan": "pro", "seat": 2}
+    # The fresh JWT verifies locally, with the emulator's keys.
+    local = await official.sessions.authenticate_jwt_local_async(extended.session_jwt)
+    assert local is not None
+    assert local.custom_claims == {"plan": "pro", "seat": 2}
+
+    listed = await official.sessions.get_async(started.user_id)
+    assert [session.session_id for session in listed.sessions] == [session_id]
+
+    await official.sessions.revoke_async(session_id=session_id)
+    with pytest.raises(StytchError) as caught:
+        await official.sessions.authenticate_async(session_token=started.session_token)
+    assert (caught.value.details.status_code, caught.value.details.error_type) == (
+        404,
+        "session_not_found",
+    )
+    assert (await official.sessions.get_async(started.user_id)).sessions == []
+
+
+async def test_the_official_sdk_falls_back_to_the_remote_check(
+    running: Emulator, official: stytch.Client
+) -> None:
+    started = await signed_in(running, official, "ada@example.com")
+    # max_token_age_seconds=0: every JWT is "too old" locally, so the SDK asks the emulator.
+    checked = await official.sessions.authenticate_jwt_async(
+        started.session_jwt, max_token_age_seconds=0
+    )
+    assert checked.session.session_id == started.session.session_id
+    assert checked.request_id.startswith("request-id-test-")  # it came from the emulator
+    assert checked.session_jwt != ""
+
+
+async def test_the_official_sdk_refreshes_a_stale_jwt_remotely() -> None:
+    # The emulator's clock runs ten minutes behind: the JWT it mints is five minutes stale by
+    # the system clock the SDK checks it against, while the session, by the emulator's, lives.
+    clock = Clock()
+    clock.advance(-600)
+    async with Emulator(clock=clock) as running:
+        official = stytch.Client(running.project_id, running.secret, environment=running.url)
+        try:
+            started = await signed_in(running, official, "ada@example.com")
+            assert await official.sessions.authenticate_jwt_local_async(started.session_jwt) is None
+            checked = await official.sessions.authenticate_jwt_async(started.session_jwt)
+        finally:
+            await official.close()
+    assert checked.session.session_id == started.session.session_id
+    assert checked.request_id.startswith("request-id-test-")
+    assert checked.session_jwt.count(".") == 2  # the JWT the remote check answered with
+
+
+async def test_the_official_sdks_sync_calls_work_too(running: Emulator) -> None:
+    # The sync client (requests) blocks: it runs in a thread while the emulator serves here.
+    session = requests.Session()
+    session.trust_env = False  # straight to 127.0.0.1, whatever proxy the environment names
+    official = stytch.Client(
+        running.project_id, running.secret, environment=running.url, sync_session=session
+    )
+    user_id = running.create_user("ada@example.com")
+    try:
+        created = await asyncio.to_thread(official.totps.create, user_id)
+        code = running.totp_code(created.secret)
+        started = await asyncio.to_thread(
+            official.totps.authenticate, user_id, code, session_duration_minutes=60
+        )
+        checked = await asyncio.to_thread(
+            official.sessions.authenticate, session_token=started.session_token
+        )
+        await asyncio.to_thread(official.sessions.revoke, session_token=started.session_token)
+        with pytest.raises(StytchError) as caught:
+            await asyncio.to_thread(
+                official.sessions.authenticate, session_token=started.session_token
+            )
+    finally:
+        session.close()
+        await official.close()
+    assert started.session is not None
+    assert checked.session.session_id == started.session.session_id
+    assert caught.value.details.error_type == "session_not_found"

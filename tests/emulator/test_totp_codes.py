@@ -180,7 +180,7 @@ def test_the_sdk_and_the_pytest_plugin_never_import_the_emulator_extra() -> None
         import sys
         import stytch_totp
         import stytch_totp.testing.pytest_plugin
-        heavy = {"segno", "jwt", "cryptography", "aiohttp.web"} & set(sys.modules)
+        heavy = {"zxingcpp", "jwt", "cryptography", "aiohttp.web"} & set(sys.modules)
         print(sorted(heavy))
         """
     )
@@ -192,7 +192,7 @@ def test_without_the_extra_the_emulator_says_how_to_install_it() -> None:
     result = _run_python(
         """
         import sys
-        sys.modules["segno"] = None  # as if the emulator extra were not installed
+        sys.modules["zxingcpp"] = None  # as if the emulator extra were not installed
         import stytch_totp.testing.pytest_plugin
         from stytch_totp.testing import Clock
         try:
@@ -203,4 +203,4 @@ def test_without_the_extra_the_emulator_says_how_to_install_it() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "pip install 'stytch-totp[emulator]'" in result.stdout
-    assert "segno" in result.stdout
+    assert "zxingcpp" in result.stdout

@@ -1,7 +1,8 @@
 """The HTTP layer: Stytch's routes on an ``aiohttp.web`` application, thin over the project.
 
-A handler reads the body, has ``_requests`` validate it, calls the
-:class:`~stytch_totp.testing._server.project.EmulatedProject`, and writes the model it returns as JSON.
+A handler reads the body, has ``requests.py`` validate it, calls the
+:class:`~stytch_totp.testing._server.project.EmulatedProject`, and writes the body it returns as
+JSON.
 One middleware does what every route shares: counting requests, injected faults, Basic auth,
 and turning every error (Stytch's, and aiohttp's own 404/405/413) into Stytch's envelope.
 """
@@ -17,6 +18,7 @@ from typing import Any, Final
 import attrs
 from aiohttp import web
 
+from .bodies import error_body, to_json
 from .errors import EmulatorError, default_error_type
 from .faults import Faults, RequestLog
 from .project import EmulatedProject, new_request_id
@@ -27,8 +29,10 @@ from .requests import (
     parse_create_user,
     parse_recover,
     parse_recovery_codes,
+    parse_session_authenticate,
+    parse_session_revoke,
+    parse_user_id_query,
 )
-from .responses import error_response, to_json
 
 __all__ = ["EmulatorState", "build_app"]
 
@@ -52,14 +56,16 @@ class EmulatorState:
 STATE: Final = web.AppKey("stytch_emulator_state", EmulatorState)
 
 
-def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+def _json(
+    body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=to_json(body), status=status, content_type="application/json", headers=headers
     )
 
 
 def _error(error: EmulatorError, headers: Mapping[str, str] | None = None) -> web.Response:
-    return _json(error_response(error, new_request_id()), error.status, headers)
+    return _json(error_body(error, new_request_id()), error.status, headers)
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -178,6 +184,11 @@ async def _get_user(request: web.Request) -> web.Response:
     return _json(project.get_user(request.match_info["user_id"]))
 
 
+async def _delete_user(request: web.Request) -> web.Response:
+    project = request.app[STATE].project
+    return _json(project.delete_user(request.match_info["user_id"]))
+
+
 async def _delete_totp(request: web.Request) -> web.Response:
     project = request.app[STATE].project
     return _json(project.delete_totp(request.match_info["totp_id"]))
@@ -203,6 +214,21 @@ async def _recover(request: web.Request) -> web.Response:
     return _json(project.recover(parse_recover(await _body(request))))
 
 
+async def _authenticate_session(request: web.Request) -> web.Response:
+    project = request.app[STATE].project
+    return _json(project.authenticate_session(parse_session_authenticate(await _body(request))))
+
+
+async def _revoke_session(request: web.Request) -> web.Response:
+    project = request.app[STATE].project
+    return _json(project.revoke_session(parse_session_revoke(await _body(request))))
+
+
+async def _list_sessions(request: web.Request) -> web.Response:
+    project = request.app[STATE].project
+    return _json(project.list_sessions(parse_user_id_query(request.query)))
+
+
 async def _jwks(request: web.Request) -> web.Response:
     project = request.app[STATE].project
     return _json(project.jwks(request.match_info["project_id"]))
@@ -215,9 +241,13 @@ def build_app(state: EmulatorState) -> web.Application:
     app.router.add_post("/v1/users", _create_user)
     app.router.add_get("/v1/users/{user_id}", _get_user)
     app.router.add_delete("/v1/users/totps/{totp_id}", _delete_totp)
+    app.router.add_delete("/v1/users/{user_id}", _delete_user)
     app.router.add_post("/v1/totps", _create_totp)
     app.router.add_post("/v1/totps/authenticate", _authenticate)
     app.router.add_post("/v1/totps/recovery_codes", _recovery_codes)
     app.router.add_post("/v1/totps/recover", _recover)
+    app.router.add_post("/v1/sessions/authenticate", _authenticate_session)
+    app.router.add_post("/v1/sessions/revoke", _revoke_session)
+    app.router.add_get("/v1/sessions", _list_sessions)
     app.router.add_get("/v1/sessions/jwks/{project_id}", _jwks, name=_JWKS_ROUTE)
     return app

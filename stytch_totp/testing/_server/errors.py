@@ -26,7 +26,10 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
     "unable_to_parse_session_jwt": (400, "The session_jwt could not be parsed."),
     "too_many_session_arguments": (
         400,
-        "session_token and session_jwt were both given and name different sessions.",
+        # Stytch's sessions endpoints want exactly one; the TOTP endpoints accept both if they
+        # name the same session.
+        "Give only one way of naming the session: session_token or session_jwt (or, to revoke, "
+        "session_id).",
     ),
     "user_id_mismatch": (400, "The session belongs to another user."),
     "custom_claims_too_large": (400, "session_custom_claims must be at most 4 KB of JSON."),
@@ -55,6 +58,13 @@ ERRORS: Final[dict[str, tuple[int, str]]] = {
         "Cannot create a new TOTP for the specified user since the user already has an active "
         "TOTP. Users may only have one active TOTP at a time.",
     ),
+    "pending_totp_exists": (
+        400,
+        "Cannot create a new TOTP for the specified user since the user already has a TOTP "
+        "that has not been authenticated yet. Authenticate it, delete it, or wait for it to "
+        "expire.",
+    ),
+    "no_session_arguments": (400, "Exactly one of session_token and session_jwt is required."),
     # 401, failed credentials
     "unauthorized_credentials": (401, "Unauthorized credentials."),  # confirmed
     "unable_to_authenticate_totp": (401, "The TOTP code could not be authenticated."),
@@ -115,9 +125,20 @@ def default_error_type(status: int) -> str:
     return "internal_server_error" if status >= 500 else "bad_request"
 
 
+#: Errors whose published bodies link to the status page alone. Stytch's other errors link to their
+#: own entry: the published 400 (``active_totp_exists``) and, in Stytch's SDKs' tests against its
+#: test API, a 401 (``unable_to_auth_magic_link``) and a 404 (``magic_link_not_found``) have the
+#: ``#<error_type>`` anchor. These three are the errors of the layers every route shares
+#: (credentials, rate limits, crashes), published as such on every route.
+_BARE_ERROR_URLS: Final = frozenset(
+    {"unauthorized_credentials", "too_many_requests", "internal_server_error"}
+)
+
+
 def error_url(status: int, error_type: str) -> str:
     """The documentation link Stytch puts in ``error_url``."""
-    return f"https://stytch.com/docs/api/errors/{status}#{error_type}"
+    page = f"https://stytch.com/docs/api/errors/{status}"
+    return page if error_type in _BARE_ERROR_URLS else f"{page}#{error_type}"
 
 
 class EmulatorError(Exception):

@@ -1,9 +1,10 @@
-"""The emulated Stytch project: every rule of the TOTP API, as a state machine without I/O.
+"""The emulated Stytch project: every rule of the TOTP and sessions APIs, as a state machine.
 
 Each public method takes validated params, reads and writes records through a
 :class:`~stytch_totp.testing._server.store.Store`, reads time from a
-:class:`~stytch_totp.testing._server.clock.Clock`, and returns the response model or raises an
-:class:`~stytch_totp.testing._server.errors.EmulatorError`. The HTTP layer only moves JSON in and out.
+:class:`~stytch_totp.testing._server.clock.Clock`, and returns the JSON body (built by
+``bodies.py``) or raises an :class:`~stytch_totp.testing._server.errors.EmulatorError`. The HTTP
+layer only moves JSON in and out. No I/O here, and no ``await``: each call is atomic.
 
 Rules, with the choices made where Stytch does not document its behaviour (marked *inferred*):
 
@@ -12,7 +13,9 @@ Rules, with the choices made where Stytch does not document its behaviour (marke
   ``totp_code_already_authenticated`` (RFC 6238 §5.2), which does not count as a failed attempt.
 * A new TOTP is unverified until its first successful authenticate; an unverified TOTP past its
   ``expiration_minutes`` (default 1440) is treated as gone. Creating a TOTP while a verified one
-  exists fails with ``active_totp_exists``; an unverified one is replaced (*inferred*).
+  exists fails with ``active_totp_exists``; while an unverified one is pending, it fails with
+  ``pending_totp_exists`` or replaces it, as the project is configured (*inferred*, see
+  :data:`PENDING_TOTP_CHOICES`).
 * Recovery codes: 10 per TOTP, single use, valid only once the TOTP is verified (*inferred*); the
   recovery-codes endpoint lists the unused ones (*inferred*).
 * Locks: 10 consecutive failed attempts (wrong TOTP code, or wrong or spent recovery code) lock
@@ -20,8 +23,12 @@ Rules, with the choices made where Stytch does not document its behaviour (marke
   as does every attempt while the lock lasts, even with a right code. A success resets the count.
 * Sessions: ``session_duration_minutes`` starts one (or extends the one named by
   ``session_token``/``session_jwt`` to now + that many minutes); custom claims are merged (``null``
-  deletes, reserved JWT claims are ignored). Sessions carry the role ``stytch_user``, users
-  carry only the roles they were given (*inferred*). Session JWTs live 5 minutes.
+  deletes, reserved JWT claims are ignored). ``POST /v1/sessions/authenticate`` takes exactly one
+  of the token and a JWT (expired JWTs included, while the session lives), extends the session
+  only when given a duration, applies custom claims with or without one (*inferred*), and always
+  answers with the token and a fresh JWT. Revoked and expired sessions are ``session_not_found``.
+  Sessions carry the role ``stytch_user``, users only the roles they were given (*inferred*).
+  Session JWTs live 5 minutes.
 """
 
 from __future__ import annotations
@@ -30,51 +37,59 @@ import base64
 import hmac
 import secrets
 import string
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Final, Literal, NoReturn, get_args
+from urllib.parse import quote
 
 import attrs
-import orjson
 
+from ... import _jsoncodec as jsoncodec
 from ..._config import SESSION_CUSTOM_CLAIMS_MAX_BYTES
-from ..._core.totp_codes import code_at_step, decode_secret, otpauth_uri, time_step
+from ..._core.totp_codes import code_at_step, decode_secret, time_step
 from ..._exceptions import InvalidParamsError
-from ..._models import (
-    TOTP,
-    Attributes,
-    AuthenticateParams,
-    AuthenticateResponse,
-    AuthenticationFactor,
-    AuthenticationFactorDeliveryMethod,
-    AuthenticationFactorType,
-    AuthenticatorAppFactor,
-    CreateParams,
-    CreateResponse,
-    Email,
-    PhoneNumber,
-    RecoverParams,
-    RecoverResponse,
-    RecoveryCodeFactor,
-    RecoveryCodesParams,
-    RecoveryCodesResponse,
-    Session,
-    User,
-    UserTOTP,
+from ..._models import AuthenticateParams, CreateParams, RecoverParams, RecoveryCodesParams
+from .bodies import (
+    AuthenticateBody,
+    CreateTOTPBody,
+    CreateUserBody,
+    DeleteTOTPBody,
+    DeleteUserBody,
+    JWKSBody,
+    RecoveryCodesBody,
+    RevokeSessionBody,
+    SessionAuthenticateBody,
+    SessionBody,
+    SessionsBody,
+    UserBody,
+    session_body,
+    user_body,
 )
 from .clock import Clock
 from .errors import EmulatorError
 from .jwt import RESERVED_CLAIMS, SESSION_CLAIM, SigningKey, issuer_for
 from .qr import qr_data_uri
-from .records import ProjectRecord, RecoveryCodeRecord, SessionRecord, TOTPRecord, UserRecord
-from .requests import NewUser, check_new_user
-from .responses import CreateUserResponse, DeleteTOTPResponse, GetUserResponse, JWKSResponse, wire
+from .records import (
+    FactorRecord,
+    NameRecord,
+    ProjectRecord,
+    RecoveryCodeRecord,
+    SessionRecord,
+    TOTPRecord,
+    UserRecord,
+)
+from .requests import NewUser, SessionAuthenticateParams, SessionRevokeParams, check_new_user
 from .store import Store
 
-_SignInResponse = TypeVar("_SignInResponse", AuthenticateResponse, RecoverResponse)
-
-__all__ = ["DEFAULT_PROJECT_NAME", "EmulatedProject", "check_credentials", "new_request_id"]
+__all__ = [
+    "DEFAULT_PROJECT_NAME",
+    "PENDING_TOTP_CHOICES",
+    "EmulatedProject",
+    "PendingTOTP",
+    "check_credentials",
+    "check_pending_totp",
+    "new_request_id",
+]
 
 DEFAULT_PROJECT_NAME: Final = "Stytch TOTP Emulator"
 DEFAULT_EXPIRATION_MINUTES: Final = 1440
@@ -86,11 +101,41 @@ SESSION_ROLES: Final = ("stytch_user",)
 #: Steps accepted on either side of the current one.
 TOTP_WINDOW: Final = 1
 
+#: What ``create`` does while the user's previous TOTP is still unverified: ``"refuse"`` answers
+#: 400 ``pending_totp_exists``, ``"replace"`` deletes the pending one and creates a new one.
+PendingTOTP = Literal["refuse", "replace"]
+PENDING_TOTP_CHOICES: Final[tuple[PendingTOTP, ...]] = get_args(PendingTOTP)
+
 _RECOVERY_ALPHABET: Final = string.ascii_lowercase + string.digits
+# Random bytes become recovery-code characters through one translate(): the 252 lowest values
+# map to the 36 characters 7 times each (uniformly), the 4 highest are dropped.
+_USABLE_BYTES: Final = len(_RECOVERY_ALPHABET) * (256 // len(_RECOVERY_ALPHABET))
+_TO_RECOVERY_CHARACTERS: Final = bytes(
+    ord(_RECOVERY_ALPHABET[value % len(_RECOVERY_ALPHABET)]) if value < _USABLE_BYTES else 0
+    for value in range(256)
+)
+_UNUSABLE_BYTES: Final = bytes(range(_USABLE_BYTES, 256))
+_RECOVERY_CODE_CHARACTERS: Final = 12
+
+
+# A random (version 4) UUID: these bits cleared, then the version and variant bits set.
+_UUID4_CLEAR: Final = ~(0xF << 76) & ~(0x3 << 62)
+_UUID4_SET: Final = (4 << 76) | (0x2 << 62)
+_UUID_BITS: Final = (1 << 128) - 1
+
+
+def _new_ids(kind: str, count: int) -> list[str]:
+    """``count`` ids ``<kind>-test-<uuid4>``, from one draw of random bytes (a create needs 12)."""
+    drawn = int.from_bytes(secrets.token_bytes(16 * count))
+    ids = []
+    for index in range(count):
+        hex_ = f"{(drawn >> (128 * index)) & _UUID_BITS & _UUID4_CLEAR | _UUID4_SET:032x}"
+        ids.append(f"{kind}-test-{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}")
+    return ids
 
 
 def _new_id(kind: str) -> str:
-    return f"{kind}-test-{uuid.uuid4()}"
+    return _new_ids(kind, 1)[0]
 
 
 def new_request_id() -> str:
@@ -103,9 +148,19 @@ def _new_secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode("ascii")
 
 
-def _new_recovery_code() -> str:
-    groups = ("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(4)) for _ in range(3))
-    return "-".join(groups)
+def _new_recovery_codes(count: int) -> list[str]:
+    """``count`` codes ``xxxx-xxxx-xxxx`` of uniformly random lowercase letters and digits."""
+    needed = count * _RECOVERY_CODE_CHARACTERS
+    characters = b""
+    while len(characters) < needed:
+        # 1.5x what is needed: the dropped bytes (4 in 256) practically never make it short.
+        drawn = secrets.token_bytes(needed + needed // 2)
+        characters += drawn.translate(_TO_RECOVERY_CHARACTERS, _UNUSABLE_BYTES)
+    text = characters[:needed].decode("ascii")
+    return [
+        f"{text[at : at + 4]}-{text[at + 4 : at + 8]}-{text[at + 8 : at + 12]}"
+        for at in range(0, needed, _RECOVERY_CODE_CHARACTERS)
+    ]
 
 
 def check_credentials(project_id: str | None, secret: str | None) -> None:
@@ -122,8 +177,31 @@ def check_credentials(project_id: str | None, secret: str | None) -> None:
         raise InvalidParamsError("secret", "must be a non-empty str, or None to generate one")
 
 
+def check_pending_totp(pending_totp: object) -> PendingTOTP:
+    """``pending_totp`` if it is one of :data:`PENDING_TOTP_CHOICES`."""
+    for choice in PENDING_TOTP_CHOICES:
+        if pending_totp == choice:
+            return choice
+    raise InvalidParamsError("pending_totp", f"must be one of {', '.join(PENDING_TOTP_CHOICES)}")
+
+
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _merged_claims(current: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``current`` with ``changes`` applied: ``null`` deletes, reserved JWT claims are ignored."""
+    claims = dict(current)
+    for name, value in (changes or {}).items():
+        if name in RESERVED_CLAIMS:
+            continue
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    if len(jsoncodec.dumps(claims)) > SESSION_CUSTOM_CLAIMS_MAX_BYTES:
+        raise EmulatorError("custom_claims_too_large")
+    return claims
 
 
 @attrs.frozen
@@ -138,11 +216,20 @@ class _SessionPlan:
 class EmulatedProject:
     """One Stytch project's users, TOTPs and sessions, and the rules that govern them."""
 
-    def __init__(self, store: Store, clock: Clock, project: ProjectRecord) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        project: ProjectRecord,
+        *,
+        pending_totp: PendingTOTP = "refuse",
+    ) -> None:
         self._store = store
         self._clock = clock
         self.record = project
         self.key = SigningKey(project.signing_key_pem)
+        self.pending_totp = check_pending_totp(pending_totp)
+        self._quoted_issuer = quote(project.project_name, safe="")
 
     def __repr__(self) -> str:
         return f"<EmulatedProject {self.record.project_id!r}>"
@@ -157,6 +244,7 @@ class EmulatedProject:
         secret: str | None = None,
         project_name: str | None = None,
         new_key: Callable[[], SigningKey] = SigningKey.generate,
+        pending_totp: PendingTOTP = "refuse",
     ) -> EmulatedProject:
         """The project kept in ``store``, or a new one saved there.
 
@@ -165,6 +253,7 @@ class EmulatedProject:
         ``project_id`` with ``':'``) raise :class:`InvalidParamsError`.
         """
         check_credentials(project_id, secret)
+        check_pending_totp(pending_totp)
         if project_name is not None and (not project_name or ":" in project_name):
             raise ValueError("project_name must be non-empty and must not contain ':'")
         record = store.load_project()
@@ -186,7 +275,7 @@ class EmulatedProject:
             if project_name is not None and project_name != record.project_name:
                 record = attrs.evolve(record, project_name=project_name)
                 store.save_project(record)
-        return cls(store, clock, record)
+        return cls(store, clock, record, pending_totp=pending_totp)
 
     # ----------------------------------------------------------------------------------------
     # Credentials and keys
@@ -198,17 +287,17 @@ class EmulatedProject:
         secret_ok = _same(secret, self.record.secret)
         return id_ok and secret_ok
 
-    def jwks(self, project_id: str) -> JWKSResponse:
+    def jwks(self, project_id: str) -> JWKSBody:
         """``GET /v1/sessions/jwks/{project_id}``: the key that verifies session JWTs."""
         if project_id != self.record.project_id:
             raise EmulatorError("project_not_found")
-        return JWKSResponse(new_request_id(), 200, (self.key.jwk(),))
+        return {"status_code": 200, "request_id": new_request_id(), "keys": [self.key.jwk()]}
 
     # ----------------------------------------------------------------------------------------
     # Users
     # ----------------------------------------------------------------------------------------
 
-    def create_user(self, new_user: NewUser) -> CreateUserResponse:
+    def create_user(self, new_user: NewUser) -> CreateUserBody:
         """``POST /v1/users``."""
         check_new_user(new_user)
         if new_user.email is not None and self._store.find_user(email=new_user.email):
@@ -217,88 +306,130 @@ class EmulatedProject:
             external_id=new_user.external_id
         ):
             raise EmulatorError("duplicate_external_id")
+        name = new_user.name
+        now = self._now()
         user = UserRecord(
             user_id=_new_id("user"),
-            created_at=self._now(),
+            created_at=now,
             status="pending" if new_user.create_user_as_pending else "active",
             email=new_user.email,
             email_id=_new_id("email") if new_user.email is not None else None,
             phone_number=new_user.phone_number,
             phone_id=_new_id("phone-number") if new_user.phone_number is not None else None,
-            name=new_user.name,
+            name=NameRecord(
+                first_name=(name.first_name or "") if name else "",
+                middle_name=(name.middle_name or "") if name else "",
+                last_name=(name.last_name or "") if name else "",
+            ),
             external_id=new_user.external_id,
             trusted_metadata=new_user.trusted_metadata,
             untrusted_metadata=new_user.untrusted_metadata,
             roles=new_user.roles,
         )
         self._store.put_user(user)
-        return CreateUserResponse(
-            request_id=new_request_id(),
-            status_code=200,
-            user_id=user.user_id,
-            email_id=user.email_id or "",
-            status=user.status,
-            phone_id=user.phone_id or "",
-            user=self._user_view(user, self._now()),
-        )
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "user_id": user.user_id,
+            "email_id": user.email_id or "",
+            "status": user.status,
+            "phone_id": user.phone_id or "",
+            "user": self._user_body(user, now),
+        }
 
-    def get_user(self, user_id: str) -> GetUserResponse:
-        """``GET /v1/users/{user_id}``."""
+    def ensure_users(self, emails: list[str]) -> list[str]:
+        """The ids of users with these emails, creating those that do not exist yet."""
+        user_ids = []
+        with self._store.batch():
+            for email in emails:
+                existing = self._store.find_user(email=email)
+                if existing is not None:
+                    user_ids.append(existing.user_id)
+                else:
+                    user_ids.append(self.create_user(NewUser(email=email))["user_id"])
+        return user_ids
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        """``GET /v1/users/{user_id}``: the user's fields at the top level."""
         user = self._resolve_user(user_id)
-        return GetUserResponse(new_request_id(), 200, self._user_view(user, self._now()))
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            **self._user_body(user, self._now()),
+        }
 
-    def delete_totp(self, totp_id: str) -> DeleteTOTPResponse:
+    def delete_user(self, user_id: str) -> DeleteUserBody:
+        """``DELETE /v1/users/{user_id}``: the user, their TOTPs and their sessions."""
+        user = self._resolve_user(user_id)
+        self._store.delete_user(user.user_id)
+        return {"status_code": 200, "request_id": new_request_id(), "user_id": user.user_id}
+
+    def delete_totp(self, totp_id: str) -> DeleteTOTPBody:
         """``DELETE /v1/users/totps/{totp_id}``."""
         totp = self._store.get_totp(totp_id)
         if totp is None:
             raise EmulatorError("totp_not_found")
         self._store.delete_totp(totp_id)
         user = self._resolve_user(totp.user_id)
-        return DeleteTOTPResponse(
-            new_request_id(), 200, user.user_id, self._user_view(user, self._now())
-        )
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "user_id": user.user_id,
+            "user": self._user_body(user, self._now()),
+        }
 
     # ----------------------------------------------------------------------------------------
     # TOTPs
     # ----------------------------------------------------------------------------------------
 
-    def create_totp(self, params: CreateParams) -> CreateResponse:
+    def create_totp(self, params: CreateParams) -> CreateTOTPBody:
         """``POST /v1/totps``."""
         now = self._now()
         user = self._resolve_user(params.user_id)
         for existing in self._store.totps_of(user.user_id):
             if existing.verified:
                 raise EmulatorError("active_totp_exists")
-            # An unverified (or expired) enrollment is abandoned: the new one replaces it.
+            if existing.expires_at > now and self.pending_totp == "refuse":
+                raise EmulatorError("pending_totp_exists")
+            # Expired, or replaced: the abandoned enrollment goes.
             self._store.delete_totp(existing.totp_id)
         minutes = params.expiration_minutes or DEFAULT_EXPIRATION_MINUTES
-        codes = tuple(
-            RecoveryCodeRecord(_new_id("totp-recovery-code"), _new_recovery_code())
-            for _ in range(RECOVERY_CODE_COUNT)
-        )
+        codes = _new_recovery_codes(RECOVERY_CODE_COUNT)
+        code_ids = _new_ids("totp-recovery-code", RECOVERY_CODE_COUNT)
         totp = TOTPRecord(
             totp_id=_new_id("totp"),
             user_id=user.user_id,
             secret=_new_secret(),
             created_at=now,
             expires_at=now + timedelta(minutes=minutes),
-            recovery_codes=codes,
+            recovery_codes=tuple(map(RecoveryCodeRecord, code_ids, codes)),
         )
         self._store.put_totp(totp)
-        account = user.email or user.phone_number or user.user_id
-        uri = otpauth_uri(totp.secret, account=account, issuer=self.record.project_name)
-        return CreateResponse(
-            request_id=new_request_id(),
-            status_code=200,
-            totp_id=totp.totp_id,
-            secret=totp.secret,
-            qr_code=qr_data_uri(uri),
-            recovery_codes=tuple(code.code for code in codes),
-            user=self._user_view(user, now),
-            user_id=user.user_id,
+        uri = self._otpauth_uri(totp.secret, user.email or user.phone_number or user.user_id)
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "secret": totp.secret,
+            "totp_id": totp.totp_id,
+            "qr_code": qr_data_uri(uri),
+            "recovery_codes": codes,
+            "user_id": user.user_id,
+            "user": user_body(user, (totp,), now),
+        }
+
+    def _otpauth_uri(self, secret: str, account: str) -> str:
+        """What the QR code holds: label ``issuer:account``, the issuer repeated as a parameter.
+
+        The form of the URI in the QR code of a Stytch TOTP (decoded from one in Stytch's
+        browser SDK's tests); the project name is the issuer, the user's email the account.
+        """
+        issuer = self._quoted_issuer
+        return (
+            f"otpauth://totp/{issuer}:{quote(account, safe='@')}?algorithm=SHA1&digits=6"
+            f"&period=30&secret={secret}&issuer={issuer}"
         )
 
-    def authenticate(self, params: AuthenticateParams) -> AuthenticateResponse:
+    def authenticate(self, params: AuthenticateParams) -> AuthenticateBody:
         """``POST /v1/totps/authenticate``."""
         now = self._now()
         user = self._unlocked_user(params.user_id, now)
@@ -320,40 +451,39 @@ class EmulatedProject:
         if not fresh:
             raise EmulatorError("totp_code_already_authenticated")
         self._store.put_totp(attrs.evolve(totp, verified=True, last_used_step=max(fresh)))
-        factor = AuthenticationFactor(
-            type=AuthenticationFactorType.TOTP,
-            delivery_method=AuthenticationFactorDeliveryMethod.AUTHENTICATOR_APP,
-            last_authenticated_at=now,
+        factor = FactorRecord(
+            type="totp",
+            delivery_method="authenticator_app",
             created_at=now,
-            updated_at=now,
-            authenticator_app_factor=AuthenticatorAppFactor(totp_id=totp.totp_id),
+            last_authenticated_at=now,
+            totp_id=totp.totp_id,
         )
-        return self._signed_in(AuthenticateResponse, plan, user, totp, factor, now)
+        return self._signed_in(plan, user, totp, factor, now)
 
-    def recovery_codes(self, params: RecoveryCodesParams) -> RecoveryCodesResponse:
+    def recovery_codes(self, params: RecoveryCodesParams) -> RecoveryCodesBody:
         """``POST /v1/totps/recovery_codes``: the user's TOTPs with their unused codes."""
         now = self._now()
         user = self._resolve_user(params.user_id)
         totps = self._live_totps(user.user_id, now)
         if not totps:
             raise EmulatorError("totps_not_found_for_user")
-        return RecoveryCodesResponse(
-            request_id=new_request_id(),
-            status_code=200,
-            user_id=user.user_id,
-            totps=tuple(
-                TOTP(
-                    totp_id=totp.totp_id,
-                    verified=totp.verified,
-                    recovery_codes=tuple(
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "user_id": user.user_id,
+            "totps": [
+                {
+                    "totp_id": totp.totp_id,
+                    "verified": totp.verified,
+                    "recovery_codes": [
                         code.code for code in totp.recovery_codes if code.used_at is None
-                    ),
-                )
+                    ],
+                }
                 for totp in totps
-            ),
-        )
+            ],
+        }
 
-    def recover(self, params: RecoverParams) -> RecoverResponse:
+    def recover(self, params: RecoverParams) -> AuthenticateBody:
         """``POST /v1/totps/recover``: authenticate with a single-use recovery code."""
         now = self._now()
         user = self._unlocked_user(params.user_id, now)
@@ -372,38 +502,100 @@ class EmulatedProject:
             for code in totp.recovery_codes
         )
         self._store.put_totp(attrs.evolve(totp, recovery_codes=spent))
-        factor = AuthenticationFactor(
-            type=AuthenticationFactorType.RECOVERY_CODES,
-            delivery_method=AuthenticationFactorDeliveryMethod.RECOVERY_CODE,
-            last_authenticated_at=now,
+        factor = FactorRecord(
+            type="recovery_codes",
+            delivery_method="recovery_code",
             created_at=now,
-            updated_at=now,
-            recovery_code_factor=RecoveryCodeFactor(totp_recovery_code_id=matched.recovery_code_id),
+            last_authenticated_at=now,
+            recovery_code_id=matched.recovery_code_id,
         )
-        return self._signed_in(RecoverResponse, plan, user, totp, factor, now)
+        return self._signed_in(plan, user, totp, factor, now)
 
     def _signed_in(
         self,
-        response_type: type[_SignInResponse],
         plan: _SessionPlan | None,
         user: UserRecord,
         totp: TOTPRecord,
-        factor: AuthenticationFactor,
+        factor: FactorRecord,
         now: datetime,
-    ) -> _SignInResponse:
+    ) -> AuthenticateBody:
         """The end of a successful authenticate or recover: reset failures, session, response."""
         user = self._succeed(user)
-        token, jwt, session = self._apply_session(plan, user, factor, now)
-        return response_type(
-            request_id=new_request_id(),
-            status_code=200,
-            user_id=user.user_id,
-            totp_id=totp.totp_id,
-            user=self._user_view(user, now),
-            session_token=token,
-            session_jwt=jwt,
-            session=session,
+        session: SessionBody | None = None
+        token = jwt = ""
+        if plan is not None:
+            record = self._apply_session(plan, user, factor, now)
+            session = session_body(record)
+            token, jwt = record.session_token, self._session_jwt(record, session, now)
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "totp_id": totp.totp_id,
+            "session": session,
+            "session_jwt": jwt,
+            "session_token": token,
+            "user": self._user_body(user, now),
+            "user_id": user.user_id,
+        }
+
+    # ----------------------------------------------------------------------------------------
+    # Sessions
+    # ----------------------------------------------------------------------------------------
+
+    def authenticate_session(self, params: SessionAuthenticateParams) -> SessionAuthenticateBody:
+        """``POST /v1/sessions/authenticate``: check a session, maybe extend it, new JWT."""
+        now = self._now()
+        session = self._session_named_by(params.session_token, params.session_jwt, now)
+        if session is None:  # the request parser lets no request name no session
+            raise EmulatorError("no_session_arguments")
+        user = self._store.get_user(session.user_id)
+        if user is None:
+            raise EmulatorError("session_not_found")
+        duration = params.session_duration_minutes
+        record = attrs.evolve(
+            session,
+            last_accessed_at=now,
+            expires_at=now + timedelta(minutes=duration) if duration else session.expires_at,
+            custom_claims=_merged_claims(session.custom_claims, params.session_custom_claims),
         )
+        self._store.put_session(record)
+        body = session_body(record)
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "session": body,
+            "session_jwt": self._session_jwt(record, body, now),
+            "session_token": record.session_token,
+            "user": self._user_body(user, now),
+        }
+
+    def revoke_session(self, params: SessionRevokeParams) -> RevokeSessionBody:
+        """``POST /v1/sessions/revoke``: the session ends at once, its token and JWTs with it."""
+        now = self._now()
+        if params.session_id is not None:
+            session = self._store.get_session(params.session_id)
+            if session is None or session.expires_at <= now:
+                raise EmulatorError("session_not_found")
+        else:
+            session = self._session_named_by(params.session_token, params.session_jwt, now)
+            if session is None:  # the request parser lets no request name no session
+                raise EmulatorError("no_session_arguments")
+        self._store.delete_session(session.session_id)
+        return {"status_code": 200, "request_id": new_request_id()}
+
+    def list_sessions(self, user_id: str) -> SessionsBody:
+        """``GET /v1/sessions?user_id=``: the user's live sessions."""
+        now = self._now()
+        user = self._resolve_user(user_id)
+        return {
+            "status_code": 200,
+            "request_id": new_request_id(),
+            "sessions": [
+                session_body(session)
+                for session in self._store.sessions_of(user.user_id)
+                if session.expires_at > now
+            ],
+        }
 
     # ----------------------------------------------------------------------------------------
     # Users: lookup, locks, views
@@ -461,42 +653,11 @@ class EmulatedProject:
                 return totp
         raise EmulatorError("totps_not_found_for_user")
 
-    def _user_view(self, user: UserRecord, now: datetime) -> User:
-        locked = user.lock_expires_at is not None and user.lock_expires_at > now
-        emails: tuple[Email, ...] = ()
-        if user.email is not None and user.email_id is not None:
-            emails = (Email(email_id=user.email_id, email=user.email, verified=False),)
-        phones: tuple[PhoneNumber, ...] = ()
-        if user.phone_number is not None and user.phone_id is not None:
-            phones = (
-                PhoneNumber(phone_id=user.phone_id, phone_number=user.phone_number, verified=False),
-            )
-        return User(
-            user_id=user.user_id,
-            emails=emails,
-            status=user.status,
-            phone_numbers=phones,
-            webauthn_registrations=(),
-            providers=(),
-            totps=tuple(
-                UserTOTP(totp_id=totp.totp_id, verified=totp.verified)
-                for totp in self._live_totps(user.user_id, now)
-            ),
-            crypto_wallets=(),
-            biometric_registrations=(),
-            is_locked=locked,
-            roles=user.roles,
-            name=user.name,
-            created_at=user.created_at,
-            trusted_metadata=user.trusted_metadata,
-            untrusted_metadata=user.untrusted_metadata,
-            external_id=user.external_id,
-            lock_created_at=user.lock_created_at if locked else None,
-            lock_expires_at=user.lock_expires_at if locked else None,
-        )
+    def _user_body(self, user: UserRecord, now: datetime) -> UserBody:
+        return user_body(user, self._live_totps(user.user_id, now), now)
 
     # ----------------------------------------------------------------------------------------
-    # Sessions
+    # Sessions: naming, starting, extending, JWTs
     # ----------------------------------------------------------------------------------------
 
     def _plan_session(
@@ -508,18 +669,10 @@ class EmulatedProject:
         duration = params.session_duration_minutes
         if existing is None and duration is None:
             return None
-        claims = dict(existing.custom_claims) if existing is not None else {}
-        if duration is not None and params.session_custom_claims:
-            for name, value in params.session_custom_claims.items():
-                if name in RESERVED_CLAIMS:
-                    continue
-                if value is None:
-                    claims.pop(name, None)
-                else:
-                    claims[name] = value
-        if len(orjson.dumps(claims)) > SESSION_CUSTOM_CLAIMS_MAX_BYTES:
-            raise EmulatorError("custom_claims_too_large")
-        return _SessionPlan(existing, duration, claims)
+        current = existing.custom_claims if existing is not None else {}
+        # Custom claims are applied only along with a duration, as Stytch documents.
+        changes = params.session_custom_claims if duration is not None else None
+        return _SessionPlan(existing, duration, _merged_claims(current, changes))
 
     def _session_named_by(
         self, token: str | None, jwt: str | None, now: datetime
@@ -544,15 +697,9 @@ class EmulatedProject:
         return session
 
     def _apply_session(
-        self,
-        plan: _SessionPlan | None,
-        user: UserRecord,
-        factor: AuthenticationFactor,
-        now: datetime,
-    ) -> tuple[str, str, Session | None]:
-        """Start or extend the planned session: ``(session_token, session_jwt, session)``."""
-        if plan is None:
-            return "", "", None
+        self, plan: _SessionPlan, user: UserRecord, factor: FactorRecord, now: datetime
+    ) -> SessionRecord:
+        """Start or extend the planned session, and save it."""
         lifetime = (
             timedelta(minutes=plan.duration_minutes) if plan.duration_minutes is not None else None
         )
@@ -578,46 +725,32 @@ class EmulatedProject:
                 custom_claims=plan.custom_claims,
             )
         self._store.put_session(record)
-        session = Session(
-            session_id=record.session_id,
-            user_id=record.user_id,
-            authentication_factors=record.authentication_factors,
-            roles=record.roles,
-            started_at=record.started_at,
-            last_accessed_at=record.last_accessed_at,
-            expires_at=record.expires_at,
-            attributes=Attributes(ip_address="", user_agent=""),
-            custom_claims=record.custom_claims,
-        )
-        return record.session_token, self._session_jwt(session, now), session
+        return record
 
-    def _session_jwt(self, session: Session, now: datetime) -> str:
-        data = wire.unstructure(session)
+    def _session_jwt(self, record: SessionRecord, body: SessionBody, now: datetime) -> str:
         project_id = self.record.project_id
         claims: dict[str, Any] = {
-            **(session.custom_claims or {}),
+            **record.custom_claims,
             "aud": [project_id],
             "iss": issuer_for(project_id),
-            "sub": session.user_id,
+            "sub": record.user_id,
             "iat": int(now.timestamp()),
             "nbf": int(now.timestamp()),
             "exp": int((now + SESSION_JWT_LIFETIME).timestamp()),
             SESSION_CLAIM: {
-                "id": data["session_id"],
-                "started_at": data["started_at"],
-                "last_accessed_at": data["last_accessed_at"],
-                "expires_at": data["expires_at"],
-                "attributes": data["attributes"],
-                "authentication_factors": data["authentication_factors"],
-                "roles": data["roles"],
+                "id": body["session_id"],
+                "started_at": body["started_at"],
+                "last_accessed_at": body["last_accessed_at"],
+                "expires_at": body["expires_at"],
+                "attributes": body["attributes"],
+                "authentication_factors": body["authentication_factors"],
+                "roles": body["roles"],
             },
         }
         return self.key.sign(claims)
 
 
-def _with_factor(
-    factors: tuple[AuthenticationFactor, ...], new: AuthenticationFactor
-) -> tuple[AuthenticationFactor, ...]:
+def _with_factor(factors: tuple[FactorRecord, ...], new: FactorRecord) -> tuple[FactorRecord, ...]:
     """``factors`` with ``new`` added, or refreshing the factor of the same kind."""
     for index, factor in enumerate(factors):
         if (factor.type, factor.delivery_method) == (new.type, new.delivery_method):

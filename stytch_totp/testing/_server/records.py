@@ -1,7 +1,8 @@
 """What the emulator remembers, as frozen records: one project, its users, TOTPs and sessions.
 
-Records are replaced, never mutated (``attrs.evolve``), so a store can hand them out freely.
-Secrets are kept out of ``repr``.
+Records are the emulator's own: what goes on the wire is built from them by ``bodies.py``, not
+by the SDK's response models. Records are replaced, never mutated (``attrs.evolve``), so a store
+can hand them out freely. Secrets are kept out of ``repr``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from typing import Any
 
 import attrs
 
-from ..._models import AuthenticationFactor, Name
-
-__all__ = ["ProjectRecord", "RecoveryCodeRecord", "SessionRecord", "TOTPRecord", "UserRecord"]
+__all__ = [
+    "FactorRecord",
+    "NameRecord",
+    "ProjectRecord",
+    "RecoveryCodeRecord",
+    "SessionRecord",
+    "TOTPRecord",
+    "UserRecord",
+]
 
 
 @attrs.frozen
@@ -29,6 +36,18 @@ class ProjectRecord:
     """Shown by authenticator apps as the issuer of the TOTP."""
     signing_key_pem: str = attrs.field(repr=False)
     """PKCS#8 PEM of the RSA key that signs session JWTs."""
+
+
+@attrs.frozen
+class NameRecord:
+    """A user's name; Stytch sends ``""`` for the parts it does not have."""
+
+    first_name: str = ""
+    """Given name."""
+    middle_name: str = ""
+    """Middle name."""
+    last_name: str = ""
+    """Family name."""
 
 
 @attrs.frozen
@@ -49,8 +68,8 @@ class UserRecord:
     """E.164 phone number, if any."""
     phone_id: str | None = None
     """Id of the phone number."""
-    name: Name | None = None
-    """The user's name."""
+    name: NameRecord = NameRecord()
+    """The user's name (every part ``""`` when none was given)."""
     external_id: str | None = None
     """The caller's own id for the user, usable wherever ``user_id`` is."""
     trusted_metadata: Mapping[str, Any] | None = None
@@ -102,6 +121,24 @@ class TOTPRecord:
 
 
 @attrs.frozen
+class FactorRecord:
+    """An authentication factor of a session: a TOTP code or a recovery code."""
+
+    type: str
+    """``"totp"`` or ``"recovery_codes"``."""
+    delivery_method: str
+    """``"authenticator_app"`` or ``"recovery_code"``."""
+    created_at: datetime
+    """When the factor was first used in the session."""
+    last_authenticated_at: datetime
+    """When it was last used."""
+    totp_id: str | None = None
+    """The TOTP whose code was used (``type == "totp"``)."""
+    recovery_code_id: str | None = None
+    """The recovery code used (``type == "recovery_codes"``)."""
+
+
+@attrs.frozen
 class SessionRecord:
     """A session started by an authenticate or recover call."""
 
@@ -117,7 +154,7 @@ class SessionRecord:
     """When it was last authenticated or extended."""
     expires_at: datetime
     """When it ends unless extended."""
-    authentication_factors: tuple[AuthenticationFactor, ...]
+    authentication_factors: tuple[FactorRecord, ...]
     """Factors used in the session, oldest first."""
     roles: tuple[str, ...]
     """Roles granted in the session."""
@@ -125,5 +162,13 @@ class SessionRecord:
     """Custom claims, also written into the session JWT."""
 
 
-for _record in (ProjectRecord, UserRecord, RecoveryCodeRecord, TOTPRecord, SessionRecord):
+for _record in (
+    ProjectRecord,
+    NameRecord,
+    UserRecord,
+    RecoveryCodeRecord,
+    TOTPRecord,
+    FactorRecord,
+    SessionRecord,
+):
     attrs.resolve_types(_record)

@@ -2,6 +2,7 @@
 
 The TOTP bodies become the SDK's own params classes, so the emulator enforces the same bounds the
 SDK documents; a value the SDK would refuse becomes the error type Stytch uses for that field.
+The users and sessions bodies, which the SDK does not send, have classes of their own here.
 Messages say what is wrong without repeating a code, token or secret the caller sent.
 """
 
@@ -13,8 +14,9 @@ from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
-import orjson
 
+from ... import _jsoncodec as jsoncodec
+from ..._config import SESSION_DURATION_MINUTES_MAX, SESSION_DURATION_MINUTES_MIN
 from ..._core.converter import converter, explain_failure
 from ..._exceptions import InvalidParamsError
 from ..._models import AuthenticateParams, CreateParams, Name, RecoverParams, RecoveryCodesParams
@@ -22,6 +24,8 @@ from .errors import EmulatorError
 
 __all__ = [
     "NewUser",
+    "SessionAuthenticateParams",
+    "SessionRevokeParams",
     "check_new_user",
     "parse_authenticate",
     "parse_body",
@@ -29,6 +33,9 @@ __all__ = [
     "parse_create_user",
     "parse_recover",
     "parse_recovery_codes",
+    "parse_session_authenticate",
+    "parse_session_revoke",
+    "parse_user_id_query",
 ]
 
 P = TypeVar("P")
@@ -57,8 +64,8 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        data = jsoncodec.loads(raw)
+    except jsoncodec.JSONDecodeError:
         raise EmulatorError("bad_request", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise EmulatorError("bad_request", "The request body must be a JSON object.")
@@ -161,3 +168,75 @@ def check_new_user(user: NewUser) -> NewUser:
 def parse_create_user(body: Mapping[str, Any]) -> NewUser:
     """``POST /v1/users``."""
     return check_new_user(_structure(body, NewUser))
+
+
+@attrs.frozen
+class SessionAuthenticateParams:
+    """``POST /v1/sessions/authenticate``: exactly one of the token and the JWT."""
+
+    session_token: str | None = None
+    """The session's opaque token."""
+    session_jwt: str | None = attrs.field(default=None, repr=False)
+    """A JWT of the session, expired or not."""
+    session_duration_minutes: int | None = None
+    """Extend the session to now + this many minutes."""
+    session_custom_claims: Mapping[str, Any] | None = None
+    """Claims to set (``null`` deletes one)."""
+    authorization_check: Mapping[str, Any] | None = None
+    """An RBAC check, which the emulator does not implement."""
+
+
+@attrs.frozen
+class SessionRevokeParams:
+    """``POST /v1/sessions/revoke``: exactly one way of naming the session."""
+
+    session_id: str | None = None
+    """The session's id."""
+    session_token: str | None = attrs.field(default=None, repr=False)
+    """The session's opaque token."""
+    session_jwt: str | None = attrs.field(default=None, repr=False)
+    """A JWT of the session."""
+
+
+for _params in (SessionAuthenticateParams, SessionRevokeParams):
+    attrs.resolve_types(_params)
+
+
+def _check_session_names(*names: str | None) -> None:
+    given = [name for name in names if name is not None]
+    if not given:
+        raise EmulatorError("no_session_arguments")
+    if len(given) > 1:
+        raise EmulatorError("too_many_session_arguments")
+    if not given[0]:
+        raise EmulatorError("invalid_session_token")
+
+
+def parse_session_authenticate(body: Mapping[str, Any]) -> SessionAuthenticateParams:
+    """``POST /v1/sessions/authenticate``."""
+    _check_claims(body)
+    params = _structure(body, SessionAuthenticateParams)
+    _check_session_names(params.session_token, params.session_jwt)
+    duration = params.session_duration_minutes
+    if duration is not None and not (
+        SESSION_DURATION_MINUTES_MIN <= duration <= SESSION_DURATION_MINUTES_MAX
+    ):
+        raise EmulatorError("invalid_session_duration_minutes")
+    if params.authorization_check is not None:
+        raise EmulatorError("bad_request", "authorization_check: RBAC is not part of the emulator.")
+    return params
+
+
+def parse_session_revoke(body: Mapping[str, Any]) -> SessionRevokeParams:
+    """``POST /v1/sessions/revoke``."""
+    params = _structure(body, SessionRevokeParams)
+    _check_session_names(params.session_id, params.session_token, params.session_jwt)
+    return params
+
+
+def parse_user_id_query(query: Mapping[str, str]) -> str:
+    """The ``user_id`` of ``GET /v1/sessions?user_id=...``."""
+    user_id = query.get("user_id", "").strip()
+    if not user_id:
+        raise EmulatorError("bad_request", "user_id: a query parameter is required.")
+    return user_id

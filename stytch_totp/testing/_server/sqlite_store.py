@@ -9,15 +9,16 @@ that shares a prefix with a real one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-import orjson
-
+from ... import _jsoncodec as jsoncodec
 from ..._core.converter import converter
 from .records import ProjectRecord, SessionRecord, TOTPRecord, UserRecord
 
@@ -26,10 +27,12 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 
 #: 2: sessions are looked up by ``token_hash``, the SHA-256 of their token.
-SCHEMA_VERSION: Final = 2
+#: 3: records of the emulator's own (names with ``""`` parts, factors), sessions by user.
+SCHEMA_VERSION: Final = 3
 
+_META: Final = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+# Created once the version is known to be this one: another version's tables may differ.
 _SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY, email TEXT, external_id TEXT, data TEXT NOT NULL
 );
@@ -40,17 +43,19 @@ CREATE TABLE IF NOT EXISTS totps (
 );
 CREATE INDEX IF NOT EXISTS totps_user_id ON totps (user_id);
 CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, data TEXT NOT NULL
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, token_hash BLOB NOT NULL UNIQUE,
+    data TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS sessions_user_id ON sessions (user_id);
 """
 
 
 def _dump(record: Any) -> str:
-    return orjson.dumps(converter.unstructure(record)).decode()
+    return jsoncodec.dumps(converter.unstructure(record)).decode()
 
 
 def _load(text: str, record_type: type[T]) -> T:
-    return converter.structure(orjson.loads(text), record_type)
+    return converter.structure(jsoncodec.loads(text), record_type)
 
 
 def _token_hash(session_token: str) -> bytes:
@@ -78,8 +83,9 @@ class SqliteStore:
         # Autocommit: every put is durable on its own, which is all the emulator needs.
         self._db = sqlite3.connect(self._path, isolation_level=None)
         try:
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_META)
             self._check_schema_version()
+            self._db.executescript(_SCHEMA)
         except BaseException:
             self._db.close()
             raise
@@ -135,6 +141,11 @@ class SqliteStore:
             (user.user_id, user.email, user.external_id, _dump(user)),
         )
 
+    def delete_user(self, user_id: str) -> None:
+        with self.batch():
+            for table, column in (("sessions", "user_id"), ("totps", "user_id"), ("users", "id")):
+                self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))  # noqa: S608 - constant names
+
     def get_totp(self, totp_id: str) -> TOTPRecord | None:
         row = self._db.execute("SELECT data FROM totps WHERE id = ?", (totp_id,)).fetchone()
         return None if row is None else _load(row[0], TOTPRecord)
@@ -168,11 +179,39 @@ class SqliteStore:
 
     def put_session(self, session: SessionRecord) -> None:
         self._db.execute(
-            "INSERT INTO sessions (id, token_hash, data) VALUES (?, ?, ?)"
+            "INSERT INTO sessions (id, user_id, token_hash, data) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash,"
             " data = excluded.data",
-            (session.session_id, _token_hash(session.session_token), _dump(session)),
+            (
+                session.session_id,
+                session.user_id,
+                _token_hash(session.session_token),
+                _dump(session),
+            ),
         )
+
+    def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        rows = self._db.execute(
+            "SELECT data FROM sessions WHERE user_id = ? ORDER BY rowid", (user_id,)
+        ).fetchall()
+        return [_load(row[0], SessionRecord) for row in rows]
+
+    def delete_session(self, session_id: str) -> None:
+        self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for the writes inside (nested batches join the outer one)."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()

@@ -6,8 +6,10 @@ SQLite store (``_sqlite_store.py``) implements the same interface, and both pass
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+from collections.abc import Iterator
 from typing import Protocol, TypeVar
 
 from .records import ProjectRecord, SessionRecord, TOTPRecord, UserRecord
@@ -37,6 +39,9 @@ class Store(Protocol):
     def put_user(self, user: UserRecord) -> None:
         """Insert or replace a user."""
 
+    def delete_user(self, user_id: str) -> None:
+        """Forget a user with their TOTPs and sessions."""
+
     def get_totp(self, totp_id: str) -> TOTPRecord | None:
         """The TOTP registration with this id, if any."""
 
@@ -57,6 +62,15 @@ class Store(Protocol):
 
     def put_session(self, session: SessionRecord) -> None:
         """Insert or replace a session."""
+
+    def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        """A user's sessions (live or not), oldest first."""
+
+    def delete_session(self, session_id: str) -> None:
+        """Forget a session."""
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """Group many writes: an SQLite store commits them once, at the end."""
 
     def close(self) -> None:
         """Release what the store holds open."""
@@ -89,6 +103,7 @@ class MemoryStore:
         self._totps_by_user: dict[str, dict[str, None]] = {}
         self._sessions: dict[str, SessionRecord] = {}
         self._session_by_token_hash: dict[bytes, str] = {}
+        self._sessions_by_user: dict[str, dict[str, None]] = {}
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._users)} users, {len(self._totps)} TOTPs>"
@@ -123,6 +138,17 @@ class MemoryStore:
             self._user_by_email.setdefault(user.email, user.user_id)
         if user.external_id is not None:
             self._user_by_external_id.setdefault(user.external_id, user.user_id)
+
+    def delete_user(self, user_id: str) -> None:
+        user = self._users.pop(user_id, None)
+        if user is None:
+            return
+        _unindex(self._user_by_email, user.email, user_id)
+        _unindex(self._user_by_external_id, user.external_id, user_id)
+        for totp_id in list(self._totps_by_user.get(user_id, ())):
+            self.delete_totp(totp_id)
+        for session_id in list(self._sessions_by_user.get(user_id, ())):
+            self.delete_session(session_id)
 
     def get_totp(self, totp_id: str) -> TOTPRecord | None:
         return self._totps.get(totp_id)
@@ -166,6 +192,25 @@ class MemoryStore:
             _unindex(self._session_by_token_hash, _token_hash(old.session_token), old.session_id)
         self._sessions[session.session_id] = session
         self._session_by_token_hash[_token_hash(session.session_token)] = session.session_id
+        self._sessions_by_user.setdefault(session.user_id, {})[session.session_id] = None
+
+    def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        return [self._sessions[sid] for sid in self._sessions_by_user.get(user_id, ())]
+
+    def delete_session(self, session_id: str) -> None:
+        old = self._sessions.pop(session_id, None)
+        if old is None:
+            return
+        _unindex(self._session_by_token_hash, _token_hash(old.session_token), session_id)
+        ids = self._sessions_by_user.get(old.user_id, {})
+        ids.pop(session_id, None)
+        if not ids:
+            self._sessions_by_user.pop(old.user_id, None)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Nothing to group: every write is done when it returns."""
+        yield
 
     def close(self) -> None:
         """Nothing to release."""

@@ -322,6 +322,10 @@ class ThreadedEmulator:
             )
         )
 
+    def ensure_users(self, count: int, *, email: str = "user{n}@example.com") -> list[str]:
+        """The ids of ``count`` users, created unless they exist (see ``Emulator.ensure_users``)."""
+        return self.call(lambda emulator: emulator.ensure_users(count, email=email))
+
     def totp_code(self, secret: str, at: datetime | float | None = None) -> str:
         """The code an authenticator app shows for ``secret`` at ``at`` (the emulator's now)."""
         return self.call(lambda emulator: emulator.totp_code(secret, at))

@@ -211,6 +211,6 @@ def test_from_env_names_a_missing_variable(monkeypatch: pytest.MonkeyPatch, miss
 @pytest.mark.parametrize("client_class", [Client, stytch_totp.SyncClient])
 def test_help_on_the_client_lists_its_operations(client_class: type) -> None:
     # `totps` is the entry point to everything: help() must show it, with what it holds.
-    text = pydoc.render_doc(client_class, renderer=pydoc.plaintext)
+    text = pydoc.render_doc(client_class, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
     assert "totps" in text
     assert "create_many" in text

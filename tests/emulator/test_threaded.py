@@ -379,3 +379,11 @@ def test_without_the_extra_start_says_how_to_install_it_and_starts_no_thread() -
     hint, threads = finished.stdout.splitlines()
     assert "pip install 'stytch-totp[emulator]'" in hint
     assert threads == "1"
+
+
+def test_it_cannot_be_closed_from_its_own_thread(threaded: ThreadedEmulator) -> None:
+    # Closing joins the emulator's thread: from that thread, it would wait for itself forever.
+    with pytest.raises(RuntimeError, match="from its own thread"):
+        threaded.call(lambda emulator: threaded.close())
+    assert threaded.request_count() == 0  # still running
+    assert repr(threaded.clock) == f"<ThreadedClock of {threaded!r}>"

@@ -184,10 +184,11 @@ class _LoopWatch:
             f"The event loop that runs stytch_emulator was blocked for {ended - began:.1f} s"
             f" ({began - test_start:.1f} s into the test): the emulator could not answer"
             " meanwhile, so a request to it waited, and may have failed with APITimeoutError"
-            " although the emulator is fast. Something in the test blocked its own event loop:"
-            " a synchronous call such as Starlette's TestClient, requests, or time.sleep.\n"
+            " although the emulator would have answered at once. Something in the test"
+            " blocked its own event loop: a synchronous call such as Starlette's TestClient,"
+            " requests, or time.sleep.\n"
             "Use the stytch_emulator_thread fixture (an emulator on its own thread), or await"
-            " instead of blocking (e.g. httpx.AsyncClient with httpx.ASGITransport)."
+            " instead of blocking (e.g. httpx2.AsyncClient with httpx2.ASGITransport)."
         )
 
 

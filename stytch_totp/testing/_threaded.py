@@ -24,6 +24,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
+import attrs
+
 from .._client import Client
 from .._models import Name
 from .._sync.client import SyncClient
@@ -39,6 +41,17 @@ T = TypeVar("T")
 
 #: How often a caller waiting for the emulator's thread checks that the thread is still alive.
 _LIVENESS_CHECK_SECONDS: Final = 0.5
+
+
+@attrs.frozen
+class _Started:
+    """What the emulator's thread hands over once the emulator listens (read there)."""
+
+    emulator: Emulator
+    url: str
+    project_id: str
+    secret: str = attrs.field(repr=False)
+    project_name: str
 
 
 class ThreadedClock:
@@ -119,7 +132,8 @@ class ThreadedEmulator:
         self._emulator: Emulator | None = None
         self._stopped: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._closed = False
-        # Set once, before start() returns, and never changed: readable from any thread.
+        # Read on the emulator's thread at start-up, set before start() returns, never changed:
+        # readable from any thread.
         self._url = ""
         self._project_id = ""
         self._secret = ""
@@ -141,22 +155,29 @@ class ThreadedEmulator:
             raise RuntimeError("a closed emulator cannot be restarted; create a new one")
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
-        started: concurrent.futures.Future[Emulator] = concurrent.futures.Future()
+        # Imported here, in the caller's thread: without the emulator extra, the ImportError
+        # (which says how to install it) is raised before any thread starts.
+        from . import Emulator
+
+        started: concurrent.futures.Future[_Started] = concurrent.futures.Future()
         self._thread = threading.Thread(
-            target=self._serve, args=(started,), name="stytch-totp-emulator", daemon=True
+            target=self._serve,
+            args=(Emulator, started),
+            name="stytch-totp-emulator",
+            daemon=True,
         )
         self._thread.start()
         try:
-            emulator = started.result()
+            running = started.result()
         except BaseException:
             self._thread.join()
             self._closed = True
             raise
-        self._url = emulator.url
-        self._project_id = emulator.project_id
-        self._secret = emulator.secret
-        self._project_name = emulator.project_name
-        self._emulator = emulator
+        self._url = running.url
+        self._project_id = running.project_id
+        self._secret = running.secret
+        self._project_name = running.project_name
+        self._emulator = running.emulator
         return self
 
     def close(self) -> None:
@@ -184,24 +205,31 @@ class ThreadedEmulator:
     ) -> None:
         self.close()
 
-    def _serve(self, started: concurrent.futures.Future[Emulator]) -> None:
+    def _serve(
+        self, emulator_class: type[Emulator], started: concurrent.futures.Future[_Started]
+    ) -> None:
         """The emulator's thread: create and start the emulator, run its loop until closed."""
-        from ._emulator import Emulator  # needs the emulator extra: imported on first use
-
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         emulator: Emulator | None = None
         try:
             try:
-                emulator = Emulator(**self._options)
+                emulator = emulator_class(**self._options)
                 loop.run_until_complete(emulator.start())
+                running = _Started(
+                    emulator,
+                    emulator.url,
+                    emulator.project_id,
+                    emulator.secret,
+                    emulator.project_name,
+                )
             except BaseException as error:
                 if emulator is not None:
                     loop.run_until_complete(emulator.aclose())
                 started.set_exception(error)
                 return
             self._loop = loop
-            started.set_result(emulator)
+            started.set_result(running)
             loop.run_forever()
             try:
                 loop.run_until_complete(emulator.aclose())

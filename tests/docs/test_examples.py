@@ -712,19 +712,25 @@ class UserRun:
     output: str
 
 
-@pytest.fixture(scope="module")
-def user_run(tmp_path_factory: pytest.TempPathFactory) -> UserRun:
-    """Copy the examples into user projects and run pytest over them all, once: in a new
-    process, from the projects' root, in pytest-asyncio's strict mode with warnings as errors.
-    (One run rather than one per project: each pytest start-up costs seconds.)"""
-    root = tmp_path_factory.mktemp("user_projects")
-    for directory, files in USER_PROJECTS.items():
+def _run_user_projects(root: Path, projects: list[str], *options: str) -> UserRun:
+    """Copy the examples into the user ``projects`` under ``root`` and run pytest over them all
+    in a new process, from ``root``, with warnings as errors (and pytest-asyncio's strict mode
+    unless ``options`` say otherwise)."""
+    for directory in projects:
         (root / directory).mkdir()
-        for name, example in files.items():
+        for name, example in USER_PROJECTS[directory].items():
             shutil.copyfile(EXAMPLES / example, root / directory / name)
     (root / "pytest.ini").write_text(_USER_PYTEST_INI, encoding="utf-8")
-    finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=report.xml"],
+    finished = subprocess.run(  # noqa: S603 - our own interpreter
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=report.xml",
+            *options,
+        ],
         cwd=root,
         capture_output=True,
         text=True,
@@ -746,6 +752,13 @@ def user_run(tmp_path_factory: pytest.TempPathFactory) -> UserRun:
             )
         )
     return UserRun(outcomes, finished.stdout + finished.stderr)
+
+
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory: pytest.TempPathFactory) -> UserRun:
+    """Every example project, run once (one run rather than one per project: each pytest
+    start-up costs seconds)."""
+    return _run_user_projects(tmp_path_factory.mktemp("user_projects"), list(USER_PROJECTS))
 
 
 def _test_functions(example: str) -> list[str]:
@@ -792,6 +805,20 @@ def test_the_user_run_ran_exactly_the_example_tests(user_run: UserRun) -> None:
     )
     assert len(user_run.outcomes) == expected, user_run.output
     assert f"{expected} passed" in user_run.output, user_run.output
+
+
+def test_the_async_web_app_examples_pass_in_auto_mode_too(tmp_path: Path) -> None:
+    # testing.md says pytest-aiohttp works in pytest-asyncio's strict and auto modes alike.
+    projects = ["fastapi", "aiohttp_web"]
+    run = _run_user_projects(tmp_path, projects, "-o", "asyncio_mode=auto")
+    expected = sum(
+        len(_test_functions(example))
+        for directory in projects
+        for name, example in USER_PROJECTS[directory].items()
+        if name.startswith("test_")
+    )
+    assert len(run.outcomes) == expected, run.output
+    assert set(run.outcomes.values()) == {"passed"}, run.output
 
 
 # --------------------------------------------------------------------------------------------

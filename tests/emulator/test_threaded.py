@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -357,3 +359,31 @@ def test_an_unstarted_emulator_says_so() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         unstarted.request_count()
     unstarted.close()  # nothing to do
+
+
+def test_without_the_extra_start_says_how_to_install_it_and_starts_no_thread() -> None:
+    code = (
+        "import sys, threading\n"
+        "sys.modules['segno'] = None  # as if the emulator extra were not installed\n"
+        "from stytch_totp.testing import ThreadedEmulator\n"
+        "try:\n"
+        "    ThreadedEmulator().start()\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+        "print(threading.active_count())\n"
+    )
+    finished = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
+    hint, threads = finished.stdout.splitlines()
+    assert "pip install 'stytch-totp[emulator]'" in hint
+    assert threads == "1"
+
+
+def test_it_cannot_be_closed_from_its_own_thread(threaded: ThreadedEmulator) -> None:
+    # Closing joins the emulator's thread: from that thread, it would wait for itself forever.
+    with pytest.raises(RuntimeError, match="from its own thread"):
+        threaded.call(lambda emulator: threaded.close())
+    assert threaded.request_count() == 0  # still running
+    assert repr(threaded.clock) == f"<ThreadedClock of {threaded!r}>"

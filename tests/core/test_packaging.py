@@ -130,7 +130,7 @@ def test_the_description_is_markdown_that_starts_with_installing(
     assert description.startswith("# stytch-totp\n")
     first_block = _FENCE.search(description)
     assert first_block is not None
-    assert first_block["body"].startswith("pip install stytch-totp ")
+    assert first_block["body"].startswith("pip install 'stytch-totp[fast]' ")
     # The clone-and-nox commands are for the repository's README, not for PyPI.
     assert "nox" not in description.split("## Install")[0]
     assert "python3 -m venv .venv" not in description

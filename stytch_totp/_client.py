@@ -15,15 +15,15 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Final, Literal, Self, TypedDict, TypeVar, Unpack, overload
 
 import aiohttp
 from yarl import URL
 
 from . import _config
-from ._core.call_args import CallOptions, bind_call
+from ._core.call_args import bind_call
 from ._core.net import is_loopback_host
 from ._core.protocol import Operation, decode_error, decode_response, encode_request
 from ._core.raw_response import APIResponse
@@ -303,36 +303,22 @@ class Client:
         await self._transport.aclose()
 
     # -- the resources' way in (the ``Caller`` protocol of ``_resources``) --------------------
+    # Plain functions handing back the coroutine of ``_call``: no extra frame for every resume.
 
-    async def _perform(
+    def _perform(
         self, operation: Operation[Any, R], params: object, kwargs: dict[str, Any]
-    ) -> R:
-        bound, options = bind_call(operation.params_type, params, kwargs)
-        response, attempts, _ = await self._call(operation, bound, options)
-        try:
-            return decode_response(operation, response.status_code, response.headers, response.body)
-        except UnexpectedResponseError as error:
-            error.attempts = attempts
-            raise
+    ) -> Coroutine[Any, Any, R]:
+        return self._call(operation, params, kwargs)
 
-    async def _perform_raw(
+    def _perform_raw(
         self,
         operation: Operation[Any, R],
         params: object,
         kwargs: dict[str, Any],
         *,
         pacer: Pacer | None = None,
-    ) -> APIResponse[R]:
-        bound, options = bind_call(operation.params_type, params, kwargs)
-        response, attempts, elapsed = await self._call(operation, bound, options, pacer=pacer)
-        return APIResponse(
-            operation,
-            status_code=response.status_code,
-            headers=response.headers,
-            body=response.body,
-            attempts=attempts,
-            elapsed=elapsed,
-        )
+    ) -> Coroutine[Any, Any, APIResponse[R]]:
+        return self._call(operation, params, kwargs, raw=True, pacer=pacer)
 
     # -- the retry loop -----------------------------------------------------------------------
 
@@ -343,22 +329,45 @@ class Client:
             found = self._urls[operation.path] = (str(url), url.path)
         return found
 
+    @overload
     async def _call(
         self,
-        operation: Operation[Any, Any],
-        params: Any,
-        options: CallOptions,
+        operation: Operation[Any, R],
+        params: object,
+        kwargs: dict[str, Any],
         *,
+        raw: Literal[False] = False,
         pacer: Pacer | None = None,
-    ) -> tuple[TransportResponse, int, float]:
-        """Send ``params`` as ``operation`` until it succeeds or must not be tried again.
+    ) -> R: ...
+    @overload
+    async def _call(
+        self,
+        operation: Operation[Any, R],
+        params: object,
+        kwargs: dict[str, Any],
+        *,
+        raw: Literal[True],
+        pacer: Pacer | None = None,
+    ) -> APIResponse[R]: ...
+    async def _call(
+        self,
+        operation: Operation[Any, R],
+        params: object,
+        kwargs: dict[str, Any],
+        *,
+        raw: bool = False,
+        pacer: Pacer | None = None,
+    ) -> R | APIResponse[R]:
+        """Make one call of ``operation``: bind its arguments, then send it until it succeeds or
+        must not be tried again, and decode the answer (or hand it back raw).
 
-        Returns the successful response, the number of attempts and the seconds it all took;
-        raises the last attempt's error otherwise.
+        Raises the last attempt's error when it does not succeed.
         """
+        bound, options = bind_call(operation.params_type, params, kwargs)
         policy = self._retry if options.retry is None else options.retry
         timeout = self._timeout if options.timeout is None else options.timeout
-        body = encode_request(params, options.extra_body)
+        body = encode_request(bound, options.extra_body)
+        del bound  # not kept alive across the awaits: thousands of calls may be in flight
         headers = self._headers
         if options.extra_headers:
             headers = {**dict(options.extra_headers), **self._headers}
@@ -372,14 +381,7 @@ class Client:
             epoch = await pacer.wait_turn() if pacer is not None else 0
             attempt += 1
             request = TransportRequest(
-                method="POST",
-                url=url,
-                path=path,
-                headers=headers,
-                body=body,
-                timeout=timeout,
-                operation=operation.name,
-                attempt=attempt,
+                "POST", url, path, headers, body, timeout, operation.name, attempt
             )
             retry_after: float | None = None
             try:
@@ -399,7 +401,16 @@ class Client:
                 if 200 <= response.status_code < 300:
                     if pacer is not None:
                         pacer.succeeded()
-                    return response, attempt, time.monotonic() - started
+                    if raw:
+                        return APIResponse(
+                            operation,
+                            status_code=response.status_code,
+                            headers=response.headers,
+                            body=response.body,
+                            attempts=attempt,
+                            elapsed=time.monotonic() - started,
+                        )
+                    return _decoded(operation, response, attempt)
                 if response.status_code in (429, 503):
                     retry_after = parse_retry_after(
                         response.headers.get("Retry-After"), now=time.time()
@@ -556,6 +567,14 @@ def credentials_from_env() -> tuple[str, str, str | None]:
         values[variable] = value
     base_url = os.environ.get(_config.ENV_BASE_URL) or None
     return values[_config.ENV_PROJECT_ID], values[_config.ENV_SECRET], base_url
+
+
+def _decoded(operation: Operation[Any, R], response: TransportResponse, attempts: int) -> R:
+    try:
+        return decode_response(operation, response.status_code, response.headers, response.body)
+    except UnexpectedResponseError as error:
+        error.attempts = attempts
+        raise
 
 
 def _make_transport(

@@ -43,20 +43,20 @@ class Caller(Protocol):
         """The policy calls use unless they pass their own ``retry=``."""
         ...
 
-    async def _perform(
+    def _perform(
         self, operation: Operation[Any, R], params: object, kwargs: dict[str, Any]
-    ) -> R:
+    ) -> Awaitable[R]:
         """Bind ``params``/``kwargs`` (see ``bind_call``) and make the call, retries included."""
         ...
 
-    async def _perform_raw(
+    def _perform_raw(
         self,
         operation: Operation[Any, R],
         params: object,
         kwargs: dict[str, Any],
         *,
         pacer: Pacer | None = None,
-    ) -> APIResponse[R]:
+    ) -> Awaitable[APIResponse[R]]:
         """The same, returning the raw response; ``pacer`` paces the attempts (bulk)."""
         ...
 

@@ -251,7 +251,15 @@ class AiohttpTransport:
             )
             self._reading.add(response)
             try:
-                body = await _read_capped(response, self.max_response_bytes)
+                length = response.content_length
+                if (
+                    length is not None
+                    and length <= self.max_response_bytes
+                    and "Content-Encoding" not in response.headers
+                ):
+                    body: bytes | None = await response.read()  # the usual case, read at once
+                else:
+                    body = await _read_capped(response, self.max_response_bytes)
             finally:
                 self._reading.discard(response)
                 response.release()

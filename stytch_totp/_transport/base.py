@@ -27,7 +27,6 @@ class TransportRequest:
 
     def __init__(
         self,
-        *,
         method: str,
         url: str,
         path: str,

@@ -61,7 +61,7 @@ def is_eligible(model: Any) -> bool:
     if any(hasattr(model, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")):
         return False
     fields = attrs.fields(model)
-    if set(model.__slots__) != {field.name for field in fields} | {"__weakref__"}:
+    if set(vars(model)["__slots__"]) != {field.name for field in fields} | {"__weakref__"}:
         return False  # e.g. a cached-hash slot the generated __init__ would have set
     return all(
         field.init

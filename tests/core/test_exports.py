@@ -65,6 +65,7 @@ INTERNAL: dict[str, set[str]] = {
     "stytch_totp._client": set(),
     "stytch_totp._core.call_args": {"OPTION_NAMES", "CallOptions", "bind_call"},
     "stytch_totp._core.converter": {"converter", "explain_failure", "make_converter"},
+    "stytch_totp._core.model_hooks": {"generated_source", "is_eligible", "register_model_hooks"},
     "stytch_totp._core.net": {"is_loopback_host"},
     "stytch_totp._core.protocol": {
         "AUTHENTICATE",

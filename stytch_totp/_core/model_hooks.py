@@ -231,11 +231,12 @@ class _HookWriter:
         table = self.bind("sparse_fields", hooks)
         return [
             *(f"obj.{field.name} = None" for field in sparse),
-            "for key, value in data.items():",
-            f"    entry = {table}.get(key)",
-            "    if entry is not None and value is not None:",
-            "        structure, structured_type = entry",
-            "        setattr(obj, key, structure(value, structured_type))",
+            "for key in data:",
+            f"    if key in {table}:",
+            "        value = data[key]",
+            "        if value is not None:",
+            f"            structure, structured_type = {table}[key]",
+            "            setattr(obj, key, structure(value, structured_type))",
         ]
 
     def conversion(self, type_: Any, key: str, var: str = "value") -> list[str]:
@@ -263,17 +264,22 @@ class _HookWriter:
             return self.datetime_conversion(type_, hook, type_name, var)
         item_type = _homogeneous_tuple_item(type_)
         if item_type is not None and var == "value":
-            item_lines = self.conversion(item_type, f"{key}_item", "item")
+            # Most arrays of a body hold nothing or one item: those skip the loop.
+            single_lines = self.conversion(item_type, f"{key}_item", "item")
             return [
                 "if type(value) is list:",
-                "    if value:",
+                "    if not value:",
+                "        value = ()",
+                "    elif len(value) == 1:",
+                "        item = value[0]",
+                *("        " + line for line in single_lines),
+                "        value = (item,)",
+                "    else:",
                 "        items = []",
                 "        for item in value:",
-                *("            " + line for line in item_lines),
+                *("            " + line for line in single_lines),
                 "            items.append(item)",
                 "        value = tuple(items)",
-                "    else:",
-                "        value = ()",
                 "else:",
                 f"    value = {hook}(value, {type_name})",
             ]
@@ -281,26 +287,23 @@ class _HookWriter:
         return [f"{var} = {hook}({var}, {type_name})"]
 
     def datetime_conversion(self, type_: Any, hook: str, type_name: str, var: str) -> list[str]:
-        """What ``_parse_datetime`` does, inline; any doubt (and every failure) goes to ``hook``.
+        """What ``_parse_datetime`` does, inline; anything else, and every failure, goes to ``hook``.
 
-        Also for ``datetime | None``, where an empty string means ``None``: that is left to
-        the hook too, and so is raising, so the error is its own, which never quotes the value.
+        ``datetime.fromisoformat`` refuses what the hook refuses (a non-string, an empty string,
+        a malformed timestamp), and the hook then decides: for ``datetime | None`` an empty
+        string is ``None``; otherwise it raises its own error, which never quotes the value.
         """
         fromisoformat = self.bind("fromisoformat", _FROMISOFORMAT)
         utc = self.bind("UTC", UTC)
-        usual = f"type({var}) is str" + (f" and {var}" if type_ is not datetime else "")
         return [
-            f"if {usual}:",
-            "    try:",
-            f"        parsed = {fromisoformat}({var})",
-            "    except ValueError:",
-            "        parsed = None",
-            "    if parsed is None:",
-            f"        {var} = {hook}({var}, {type_name})",
-            "    elif parsed.tzinfo is None:",
-            f"        {var} = parsed.replace(tzinfo={utc})",
-            "    else:",
-            f"        {var} = parsed",
-            "else:",
+            "try:",
+            f"    parsed = {fromisoformat}({var})",
+            "except (TypeError, ValueError):",
+            "    parsed = None",
+            "if parsed is None:",
             f"    {var} = {hook}({var}, {type_name})",
+            "elif parsed.tzinfo is None:",
+            f"    {var} = parsed.replace(tzinfo={utc})",
+            "else:",
+            f"    {var} = parsed",
         ]

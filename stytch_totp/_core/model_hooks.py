@@ -39,6 +39,10 @@ __all__ = ["generated_source", "is_eligible", "register_model_hooks"]
 #: A model with at least this many optional sub-model fields is filled from the keys present.
 SPARSE_FIELDS_MIN: Final = 16
 
+#: Builtins the generated code calls by name: never shadowed by what ``bind`` adds.
+_BUILTINS_USED: Final = frozenset(
+    {"type", "dict", "str", "int", "bool", "len", "tuple", "setattr", "TypeError", "ValueError"}
+)
 _ABSENT: Final = object()
 _FROMISOFORMAT: Final = datetime.fromisoformat
 _SOURCES: dict[type[Any], str] = {}
@@ -134,18 +138,16 @@ class _HookWriter:
                 "__init__": object.__init__,
             },
         )
-        self.namespace: dict[str, Any] = {
-            "fallback": fallback,
-            "ABSENT": _ABSENT,
-            model.__name__: model,
-            builder.__name__: builder,
-        }
-        self.builder_name = builder.__name__
+        self.namespace: dict[str, Any] = {"fallback": fallback, "ABSENT": _ABSENT}
+        self.model_name = self.bind(model.__name__, model)
+        self.builder_name = self.bind(builder.__name__, builder)
 
     def bind(self, name: str, value: Any) -> str:
         """Put ``value`` in the generated code's globals under ``name`` (made unique)."""
         unique, count = name, 1
-        while unique in self.namespace and self.namespace[unique] is not value:
+        while unique in _BUILTINS_USED or (
+            unique in self.namespace and self.namespace[unique] is not value
+        ):
             count += 1
             unique = f"{name}_{count}"
         self.namespace[unique] = value
@@ -175,7 +177,7 @@ class _HookWriter:
             lines.extend("    " + line for line in self.field_lines(field))
         if sparse:
             lines.extend("    " + line for line in self.sparse_lines(sparse))
-        lines.append(f"    obj.__class__ = {model.__name__}")
+        lines.append(f"    obj.__class__ = {self.model_name}")
         lines.append("    return obj")
         source = "\n".join(lines) + "\n"
         filename = self.register_source(source)

@@ -532,3 +532,22 @@ def test_the_detailed_converter_has_no_generated_hooks() -> None:
         DETAILED.structure({"user_id": 1}, User)
     with pytest.raises(KeyError):
         converter.structure({"session_id": "s"}, Session)
+
+
+def test_names_in_generated_code_never_shadow_what_it_uses() -> None:
+    # A model named like a builtin the generated code calls, with fields named like others.
+    @attrs.frozen
+    class type:
+        len: str
+        tuple: int | None = None
+        fallback: bool = False
+
+    model = type
+    assert is_eligible(model)
+    built = make_converter().structure({"len": "t", "tuple": 3, "fallback": True}, model)
+    assert built == model("t", 3, True)
+    assert built.__class__ is model
+    source = generated_source(model)
+    assert source is not None
+    assert "if type(data) is not dict:" in source
+    assert "obj.__class__ = type_2" in source

@@ -82,6 +82,7 @@ INTERNAL: dict[str, set[str]] = {
     "stytch_totp._core.totp_codes": {"code_at_step", "decode_secret", "time_step"},
     "stytch_totp._exceptions": set(),
     "stytch_totp._models.qr_code": {"png_of_data_uri"},
+    "stytch_totp._models.reprs": {"HIDDEN", "hide", "readable_repr"},
     "stytch_totp._publish": {"defined_in", "publish"},
     "stytch_totp._resources.totps": {"Caller"},
     "stytch_totp._transport.aiohttp": {"RawResponse", "TransportFailure", "post"},

@@ -141,6 +141,7 @@ class _HookWriter:
         self.namespace: dict[str, Any] = {"fallback": fallback, "ABSENT": _ABSENT}
         self.model_name = self.bind(model.__name__, model)
         self.builder_name = self.bind(builder.__name__, builder)
+        self.remember_timestamps = False
 
     def bind(self, name: str, value: Any) -> str:
         """Put ``value`` in the generated code's globals under ``name`` (made unique)."""
@@ -164,6 +165,8 @@ class _HookWriter:
         ]
         if len(sparse) < SPARSE_FIELDS_MIN:
             sparse = []
+        timestamps = [field for field in fields if field.type in (datetime, datetime | None)]
+        self.remember_timestamps = len(timestamps) > 1
         name = f"structure_{model.__name__}"
         lines = [
             f"def {name}(data, type_):",
@@ -171,6 +174,8 @@ class _HookWriter:
             "        return fallback(data, type_)",
             f"    obj = {self.builder_name}()",
         ]
+        if self.remember_timestamps:
+            lines.append("    timestamp_text = timestamp = None")
         for field in fields:
             if field in sparse:
                 continue
@@ -294,18 +299,30 @@ class _HookWriter:
         ``datetime.fromisoformat`` refuses what the hook refuses (a non-string, an empty string,
         a malformed timestamp), and the hook then decides: for ``datetime | None`` an empty
         string is ``None``; otherwise it raises its own error, which never quotes the value.
+        In a model with several timestamps, one that repeats the previous one's text (a factor's
+        ``created_at``, ``last_authenticated_at`` and ``updated_at`` often do) reuses its
+        (immutable) datetime.
         """
         fromisoformat = self.bind("fromisoformat", _FROMISOFORMAT)
         utc = self.bind("UTC", UTC)
-        return [
+        parse = [
             "try:",
             f"    parsed = {fromisoformat}({var})",
             "except (TypeError, ValueError):",
             "    parsed = None",
             "if parsed is None:",
             f"    {var} = {hook}({var}, {type_name})",
-            "elif parsed.tzinfo is None:",
-            f"    {var} = parsed.replace(tzinfo={utc})",
             "else:",
-            f"    {var} = parsed",
+            "    if parsed.tzinfo is None:",
+            f"        parsed = parsed.replace(tzinfo={utc})",
+        ]
+        if not self.remember_timestamps:
+            return [*parse, f"    {var} = parsed"]
+        return [
+            f"if type({var}) is str and {var} == timestamp_text:",
+            f"    {var} = timestamp",
+            "else:",
+            *("    " + line for line in parse),
+            f"        timestamp_text, timestamp = {var}, parsed",
+            f"        {var} = parsed",
         ]

@@ -551,3 +551,48 @@ def test_names_in_generated_code_never_shadow_what_it_uses() -> None:
     assert source is not None
     assert "if type(data) is not dict:" in source
     assert "obj.__class__ = type_2" in source
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """Required and optional timestamps in one model: the generated hook reuses repeated ones."""
+
+    closed: datetime | None = None
+    opened: datetime
+    checked: datetime | None = None
+
+
+TIMESTAMP_VALUES: list[Any] = [
+    "2025-04-22T07:00:00Z",
+    "2025-04-22T09:00:00+02:00",
+    "2025-04-22T07:00:00",
+    "",
+    "not a timestamp",
+    None,
+    5,
+    ABSENT_KEY := object(),
+]
+
+
+def test_every_mix_of_timestamps_gets_the_detailed_converter_s_outcome() -> None:
+    fast = make_converter()
+    assert is_eligible(Window)
+    combinations = 0
+    for opened in TIMESTAMP_VALUES:
+        for closed in TIMESTAMP_VALUES:
+            for checked in TIMESTAMP_VALUES:
+                body = {
+                    key: value
+                    for key, value in (("opened", opened), ("closed", closed), ("checked", checked))
+                    if value is not ABSENT_KEY
+                }
+                assert outcome(fast.structure, body, Window) == outcome(
+                    DETAILED.structure, body, Window
+                ), body
+                combinations += 1
+    assert combinations == len(TIMESTAMP_VALUES) ** 3
+    shared = fast.structure(
+        {"opened": "2025-04-22T07:00:00Z", "closed": "2025-04-22T07:00:00Z"}, Window
+    )
+    assert shared.opened == shared.closed == datetime(2025, 4, 22, 7, tzinfo=UTC)
+    assert shared.checked is None

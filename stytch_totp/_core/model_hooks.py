@@ -12,7 +12,9 @@ each eligible model this module writes one function that instead
   attribute stores, then turns it into the model by assigning ``__class__`` (so the result is a
   true, frozen instance of the model: same type, same slots, weak-referenceable and picklable);
 * for a model with many optional sub-objects (the 41 ``*_factor`` fields of an
-  ``AuthenticationFactor``), reads only the keys the body holds instead of asking for each one.
+  ``AuthenticationFactor``), reads only the keys the body holds instead of asking for each one;
+* builds small models (those holding no model, like an ``Email``) inline, where their holder
+  finds them, and reuses the datetime of a timestamp repeating the previous one's text.
 
 Failures are plain ``KeyError``/``TypeError``/``ValueError``, as from cattrs' non-detailed hooks;
 the caller re-runs the detailed converter to say where the body was wrong (``explain_failure``).
@@ -104,6 +106,17 @@ def _optional_inner(type_: Any) -> Any:
     return None
 
 
+def _is_leaf(type_: Any) -> bool:
+    """An eligible model holding no model: small enough to be built inline by its holder."""
+    return is_eligible(type_) and not any(
+        _holds_a_model(field.type) for field in attrs.fields(attrs.resolve_types(type_))
+    )
+
+
+def _holds_a_model(type_: Any) -> bool:
+    return attrs.has(type_) or any(_holds_a_model(arg) for arg in get_args(type_))
+
+
 def _homogeneous_tuple_item(type_: Any) -> Any:
     """``X`` for ``tuple[X, ...]``, else ``None``."""
     args = get_args(type_)
@@ -112,8 +125,60 @@ def _homogeneous_tuple_item(type_: Any) -> Any:
     return None
 
 
+_BUILDERS: dict[type[Any], type[Any]] = {}
+
+
+def _builder_of(model: type[Any]) -> type[Any]:
+    """A mutable subclass of ``model`` with its very layout, whose instances become models."""
+    if model not in _BUILDERS:
+        _BUILDERS[model] = _new_builder(model)
+    return _BUILDERS[model]
+
+
+def _new_builder(model: type[Any]) -> type[Any]:
+    return type(
+        f"{model.__name__}Builder",
+        (model,),
+        {
+            "__slots__": (),
+            "__module__": __name__,
+            "__doc__": f"A {model.__name__} being filled in (see stytch_totp._core.model_hooks).",
+            # Both, or CPython keeps the frozen class's Python-level __setattr__ slot.
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__init__": object.__init__,
+        },
+    )
+
+
+class _Scope:
+    """The local variable names of one model being built (nested models get their own)."""
+
+    def __init__(self, data: str, depth: int) -> None:
+        suffix = f"_{depth}" if depth else ""
+        self.depth = depth
+        self.data = data
+        self.obj = "obj" + suffix
+        self.value = "value" + suffix
+        self.item = "item" + suffix
+        self.items = "items" + suffix
+        self.key = "key" + suffix
+        self.parsed = "parsed" + suffix
+        self.timestamp_text = "timestamp_text" + suffix
+        self.timestamp = "timestamp" + suffix
+        self.remember_timestamps = False
+
+    def nested(self, data: str) -> _Scope:
+        return _Scope(data, self.depth + 1)
+
+
 class _HookWriter:
-    """Writes, compiles and registers the hook of one model."""
+    """Writes, compiles and registers the hook of one model.
+
+    A small model held by a field (``X``, ``X | None``, the only item of a ``tuple[X, ...]``)
+    is built inline when it is eligible and holds no model itself (an ``Email``, a ``Name``...),
+    which saves a call per such object; any other shape of its value still goes to its hook.
+    """
 
     def __init__(
         self,
@@ -125,23 +190,10 @@ class _HookWriter:
         self.conv = conv
         self.model = model
         self.enum_or_str = {enum_type | str: enum_type for enum_type in enum_types}
-        builder = type(
-            f"{model.__name__}Builder",
-            (model,),
-            {
-                "__slots__": (),
-                "__module__": __name__,
-                "__doc__": f"A {model.__name__} being filled in (see stytch_totp._core.model_hooks).",
-                # Both, or CPython keeps the frozen class's Python-level __setattr__ slot.
-                "__setattr__": object.__setattr__,
-                "__delattr__": object.__delattr__,
-                "__init__": object.__init__,
-            },
-        )
         self.namespace: dict[str, Any] = {"fallback": fallback, "ABSENT": _ABSENT}
-        self.model_name = self.bind(model.__name__, model)
-        self.builder_name = self.bind(builder.__name__, builder)
-        self.remember_timestamps = False
+        self.building: list[
+            type[Any]
+        ] = []  # the models whose code is being written, outermost first
 
     def bind(self, name: str, value: Any) -> str:
         """Put ``value`` in the generated code's globals under ``name`` (made unique)."""
@@ -156,34 +208,15 @@ class _HookWriter:
 
     def write(self) -> Callable[[Any, Any], Any]:
         model = self.model
-        attrs.resolve_types(model)
-        fields = attrs.fields(model)
-        sparse = [
-            field
-            for field in fields
-            if field.default is None and attrs.has(_optional_inner(field.type))
-        ]
-        if len(sparse) < SPARSE_FIELDS_MIN:
-            sparse = []
-        timestamps = [field for field in fields if field.type in (datetime, datetime | None)]
-        self.remember_timestamps = len(timestamps) > 1
         name = f"structure_{model.__name__}"
+        scope = _Scope("data", 0)
         lines = [
             f"def {name}(data, type_):",
             "    if type(data) is not dict:",
             "        return fallback(data, type_)",
-            f"    obj = {self.builder_name}()",
+            *("    " + line for line in self.model_lines(model, scope)),
+            f"    return {scope.obj}",
         ]
-        if self.remember_timestamps:
-            lines.append("    timestamp_text = timestamp = None")
-        for field in fields:
-            if field in sparse:
-                continue
-            lines.extend("    " + line for line in self.field_lines(field))
-        if sparse:
-            lines.extend("    " + line for line in self.sparse_lines(sparse))
-        lines.append(f"    obj.__class__ = {self.model_name}")
-        lines.append("    return obj")
         source = "\n".join(lines) + "\n"
         filename = self.register_source(source)
         exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102 - our own code
@@ -202,31 +235,57 @@ class _HookWriter:
                 return filename
             count += 1
 
-    def field_lines(self, field: attrs.Attribute[Any]) -> list[str]:
-        """Read ``field`` from ``data``, convert it, store it in ``obj``."""
-        key = field.name
+    def model_lines(self, model: type[Any], scope: _Scope) -> list[str]:
+        """Build ``model`` from the dict in ``scope.data`` into ``scope.obj``."""
+        attrs.resolve_types(model)
+        fields = attrs.fields(model)
+        sparse = [
+            field
+            for field in fields
+            if field.default is None and attrs.has(_optional_inner(field.type))
+        ]
+        if len(sparse) < SPARSE_FIELDS_MIN:
+            sparse = []
+        timestamps = [field for field in fields if field.type in (datetime, datetime | None)]
+        scope.remember_timestamps = len(timestamps) > 1
+        builder = self.bind(_builder_of(model).__name__, _builder_of(model))
+        lines = [f"{scope.obj} = {builder}()"]
+        if scope.remember_timestamps:
+            lines.append(f"{scope.timestamp_text} = {scope.timestamp} = None")
+        for field in fields:
+            if field not in sparse:
+                lines.extend(self.field_lines(field, scope))
+        if sparse:
+            lines.extend(self.sparse_lines(sparse, scope))
+        lines.append(f"{scope.obj}.__class__ = {self.bind(model.__name__, model)}")
+        return lines
+
+    def field_lines(self, field: attrs.Attribute[Any], scope: _Scope) -> list[str]:
+        """Read ``field`` from the model's dict, convert it, store it in the model."""
+        key, value = field.name, scope.value
         inner = _optional_inner(field.type)
         if field.default is attrs.NOTHING:
-            read = [f"value = data[{key!r}]"]
-            convert = self.conversion(field.type, key)
+            read = [f"{value} = {scope.data}[{key!r}]"]
+            convert = self.conversion(field.type, key, value, scope)
         elif field.default is None and inner is not None:
             # Absent and null both mean None here. ``datetime | None`` is read as a whole: its
             # hook also takes an empty string for None.
-            read = [f"value = data.get({key!r})"]
-            inner_lines = self.conversion(field.type if inner is datetime else inner, key)
-            convert = ["if value is not None:", *("    " + line for line in inner_lines)]
+            read = [f"{value} = {scope.data}.get({key!r})"]
+            inner_type = field.type if inner is datetime else inner
+            inner_lines = self.conversion(inner_type, key, value, scope)
+            convert = [f"if {value} is not None:", *("    " + line for line in inner_lines)]
         else:
             default = self.bind(f"default_{key}", field.default)
-            read = [f"value = data.get({key!r}, ABSENT)"]
+            read = [f"{value} = {scope.data}.get({key!r}, ABSENT)"]
             convert = [
-                "if value is ABSENT:",
-                f"    value = {default}",
+                f"if {value} is ABSENT:",
+                f"    {value} = {default}",
                 "else:",
-                *("    " + line for line in self.conversion(field.type, key) or ["pass"]),
+                *("    " + line for line in self.conversion(field.type, key, value, scope)),
             ]
-        return [*read, *convert, f"obj.{key} = value"]
+        return [*read, *convert, f"{scope.obj}.{key} = {value}"]
 
-    def sparse_lines(self, sparse: list[attrs.Attribute[Any]]) -> list[str]:
+    def sparse_lines(self, sparse: list[attrs.Attribute[Any]], scope: _Scope) -> list[str]:
         """Optional sub-models: all ``None``, then only the keys the body holds are read."""
         hooks = {
             field.name: (
@@ -236,17 +295,20 @@ class _HookWriter:
             for field in sparse
         }
         table = self.bind("sparse_fields", hooks)
+        obj, key, value = scope.obj, scope.key, scope.value
         return [
-            *(f"obj.{field.name} = None" for field in sparse),
-            "for key in data:",
-            f"    if key in {table}:",
-            "        value = data[key]",
-            "        if value is not None:",
-            f"            structure, structured_type = {table}[key]",
-            "            setattr(obj, key, structure(value, structured_type))",
+            *(f"{obj}.{field.name} = None" for field in sparse),
+            f"for {key} in {scope.data}:",
+            f"    if {key} in {table}:",
+            f"        {value} = {scope.data}[{key}]",
+            f"        if {value} is not None:",
+            f"            structure, structured_type = {table}[{key}]",
+            f"            setattr({obj}, {key}, structure({value}, structured_type))",
         ]
 
-    def conversion(self, type_: Any, key: str, var: str = "value") -> list[str]:
+    def conversion(
+        self, type_: Any, key: str, var: str, scope: _Scope, *, inline: bool = True
+    ) -> list[str]:
         """Statements turning ``var`` (known not to be ``None`` if optional) into ``type_``."""
         conv = self.conv
         if type_ in (str, int, bool):
@@ -268,32 +330,49 @@ class _HookWriter:
                 f"    {var} = {hook}({var}, {type_name})",
             ]
         if type_ in (datetime, datetime | None):
-            return self.datetime_conversion(type_, hook, type_name, var)
-        item_type = _homogeneous_tuple_item(type_)
-        if item_type is not None and var == "value":
-            # Most arrays of a body hold nothing or one item: those skip the loop.
-            single_lines = self.conversion(item_type, f"{key}_item", "item")
+            return self.datetime_conversion(type_, hook, type_name, var, scope)
+        if inline and _is_leaf(type_):
+            nested = scope.nested(var)
             return [
-                "if type(value) is list:",
-                "    if not value:",
-                "        value = ()",
-                "    elif len(value) == 1:",
-                "        item = value[0]",
-                *("        " + line for line in single_lines),
-                "        value = (item,)",
-                "    else:",
-                "        items = []",
-                "        for item in value:",
-                *("            " + line for line in single_lines),
-                "            items.append(item)",
-                "        value = tuple(items)",
+                f"if type({var}) is dict:",
+                *("    " + line for line in self.model_lines(type_, nested)),
+                f"    {var} = {nested.obj}",
                 "else:",
-                f"    value = {hook}(value, {type_name})",
+                f"    {var} = {hook}({var}, {type_name})",
             ]
-        # A model, a mapping, anything else: the converter's own hook.
+        item_type = _homogeneous_tuple_item(type_)
+        if item_type is not None and var == scope.value:
+            item, items = scope.item, scope.items
+            # Most arrays of a body hold nothing or one item: those skip the loop.
+            return [
+                f"if type({var}) is list:",
+                f"    if not {var}:",
+                f"        {var} = ()",
+                f"    elif len({var}) == 1:",
+                f"        {item} = {var}[0]",
+                *(
+                    "        " + line
+                    for line in self.conversion(item_type, f"{key}_item", item, scope)
+                ),
+                f"        {var} = ({item},)",
+                "    else:",
+                f"        {items} = []",
+                f"        for {item} in {var}:",
+                *(
+                    "            " + line
+                    for line in self.conversion(item_type, f"{key}_item", item, scope, inline=False)
+                ),
+                f"            {items}.append({item})",
+                f"        {var} = tuple({items})",
+                "else:",
+                f"    {var} = {hook}({var}, {type_name})",
+            ]
+        # A mapping, a model built by its own hook, anything else: the converter's own hook.
         return [f"{var} = {hook}({var}, {type_name})"]
 
-    def datetime_conversion(self, type_: Any, hook: str, type_name: str, var: str) -> list[str]:
+    def datetime_conversion(
+        self, type_: Any, hook: str, type_name: str, var: str, scope: _Scope
+    ) -> list[str]:
         """What ``_parse_datetime`` does, inline; anything else, and every failure, goes to ``hook``.
 
         ``datetime.fromisoformat`` refuses what the hook refuses (a non-string, an empty string,
@@ -305,24 +384,26 @@ class _HookWriter:
         """
         fromisoformat = self.bind("fromisoformat", _FROMISOFORMAT)
         utc = self.bind("UTC", UTC)
+        parsed = scope.parsed
         parse = [
             "try:",
-            f"    parsed = {fromisoformat}({var})",
+            f"    {parsed} = {fromisoformat}({var})",
             "except (TypeError, ValueError):",
-            "    parsed = None",
-            "if parsed is None:",
+            f"    {parsed} = None",
+            f"if {parsed} is None:",
             f"    {var} = {hook}({var}, {type_name})",
             "else:",
-            "    if parsed.tzinfo is None:",
-            f"        parsed = parsed.replace(tzinfo={utc})",
+            f"    if {parsed}.tzinfo is None:",
+            f"        {parsed} = {parsed}.replace(tzinfo={utc})",
         ]
-        if not self.remember_timestamps:
-            return [*parse, f"    {var} = parsed"]
+        if not scope.remember_timestamps:
+            return [*parse, f"    {var} = {parsed}"]
+        text, timestamp = scope.timestamp_text, scope.timestamp
         return [
-            f"if type({var}) is str and {var} == timestamp_text:",
-            f"    {var} = timestamp",
+            f"if type({var}) is str and {var} == {text}:",
+            f"    {var} = {timestamp}",
             "else:",
             *("    " + line for line in parse),
-            f"        timestamp_text, timestamp = {var}, parsed",
-            f"        {var} = parsed",
+            f"        {text}, {timestamp} = {var}, {parsed}",
+            f"        {var} = {parsed}",
         ]

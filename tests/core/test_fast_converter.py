@@ -526,6 +526,18 @@ def test_a_dict_subclass_goes_through_the_converter_s_own_hook() -> None:
         converter.structure([email], stytch_totp.Email)
 
 
+def test_nested_dict_subclasses_are_built_as_the_detailed_converter_builds_them() -> None:
+    # Where a small model is built inline, anything but a plain dict goes to its own hook.
+    class Body(dict[str, Any]):
+        pass
+
+    user = load_example("create")["user"]
+    user["emails"] = [Body(user["emails"][0])]
+    user["name"] = Body(user["name"])
+    assert snapshot(converter.structure(user, User)) == snapshot(DETAILED.structure(user, User))
+    assert converter.structure(user, User).emails[0].email == "test@example.com"
+
+
 def test_the_detailed_converter_has_no_generated_hooks() -> None:
     # Its failures must name paths: cattrs' own hooks do that, the generated ones do not.
     with pytest.raises(cattrs.ClassValidationError):

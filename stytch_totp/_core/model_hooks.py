@@ -129,7 +129,12 @@ _BUILDERS: dict[type[Any], type[Any]] = {}
 
 
 def _builder_of(model: type[Any]) -> type[Any]:
-    """A mutable subclass of ``model`` with its very layout, whose instances become models."""
+    """A mutable subclass of ``model`` with its very layout, whose instances become models.
+
+    A subclass adding no slot, because CPython accepts a ``__class__`` assignment only between
+    layouts it can prove equal: a sibling class declaring the same ``__slots__`` is refused
+    ("object layout differs"), its ``__weakref__`` slot sitting after the others.
+    """
     if model not in _BUILDERS:
         _BUILDERS[model] = _new_builder(model)
     return _BUILDERS[model]

@@ -19,6 +19,7 @@ import linecache
 import pickle
 import random
 import traceback
+import tracemalloc
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from typing import Any, Union, get_args, get_origin
 
 import attrs
 import cattrs
+import orjson
 import pytest
 
 import stytch_totp
@@ -608,3 +610,23 @@ def test_every_mix_of_timestamps_gets_the_detailed_converter_s_outcome() -> None
     )
     assert shared.opened == shared.closed == datetime(2025, 4, 22, 7, tzinfo=UTC)
     assert shared.checked is None
+
+
+def test_a_kept_response_takes_no_more_memory_than_before() -> None:
+    # The same slots as a model built by __init__: the generated hooks add nothing per object.
+    body = orjson.dumps(BASES[1][1])
+
+    def kept_bytes(structure: Callable[[Any, type[Any]], Any]) -> int:
+        kept = [structure(orjson.loads(body), AuthenticateResponse) for _ in range(5)]
+        gc.collect()
+        tracemalloc.start()
+        try:
+            kept = [structure(orjson.loads(body), AuthenticateResponse) for _ in range(50)]
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert len(kept) == 50
+        return held
+
+    assert kept_bytes(converter.structure) <= kept_bytes(PLAIN_FAST.structure)

@@ -193,9 +193,85 @@ class StytchTOTP:
         await self._client.aclose()
 
 
+class StytchTransportOnly:
+    """stytch-totp's transport alone (``AiohttpTransport.send``, prebuilt requests, orjson):
+    what the SDK's pool, send-safety observation and size cap cost over the tuned raw loop."""
+
+    name: ClassVar[str] = "transport_only"
+    label: ClassVar[str] = "stytch-totp's transport only"
+
+    async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
+        import orjson
+
+        from stytch_totp import AiohttpTransport, Timeout, TransportRequest
+
+        self._loads = orjson.loads
+        self._transport = AiohttpTransport(max_connections=0 if unbounded_pool else 100)
+        credentials = base64.b64encode(f"{PROJECT_ID}:{SECRET}".encode()).decode()
+        headers = {"Authorization": f"Basic {credentials}", "Content-Type": "application/json"}
+        timeout = Timeout()
+        self._requests = {
+            name: TransportRequest(
+                "POST",
+                base_url + PATHS[name],
+                "/" + PATHS[name],
+                headers,
+                orjson.dumps(payload),
+                timeout,
+                f"totps.{name}",
+                1,
+            )
+            for name, payload in PAYLOADS.items()
+        }
+
+    async def _post(self, endpoint: str) -> Any:
+        response = await self._transport.send(self._requests[endpoint])
+        if response.status_code != 200 or response.body is None:
+            raise RuntimeError(f"HTTP {response.status_code}")
+        return self._loads(response.body)
+
+    async def authenticate(self) -> Any:
+        return await self._post("authenticate")
+
+    async def create(self) -> Any:
+        return await self._post("create")
+
+    async def close(self) -> None:
+        await self._transport.aclose()
+
+
+class StytchWithoutModels(StytchTOTP):
+    """stytch-totp as shipped, with ``orjson.loads`` where the typed models are built: the call
+    path (arguments, params, encoding, the retry loop) without the model layer."""
+
+    name: ClassVar[str] = "no_models"
+    label: ClassVar[str] = "stytch-totp without models"
+
+    async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
+        import orjson
+
+        import stytch_totp._client as client_module
+
+        def decoded_as_dicts(operation: Any, response: Any, attempts: int) -> Any:
+            return orjson.loads(response.body)
+
+        self._client_module: Any = client_module
+        self._decoded = self._client_module._decoded
+        self._client_module._decoded = decoded_as_dicts  # until close()
+        await super().open(base_url, unbounded_pool=unbounded_pool)
+
+    async def close(self) -> None:
+        await super().close()
+        self._client_module._decoded = self._decoded
+
+
 #: Every variant, in the order tables list them.
 VARIANTS: Final[dict[str, type[Variant]]] = {
     variant.name: variant for variant in (NaiveAiohttp, TunedAiohttp, OfficialStytch, StytchTOTP)
+}
+#: Layers of stytch-totp, for the breakdown of where its cost goes (not in the main tables).
+LAYERS: Final[dict[str, type[Variant]]] = {
+    variant.name: variant for variant in (StytchTransportOnly, StytchWithoutModels)
 }
 
 

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from statistics import median
 from typing import Any
 
-from _variants import USER_ID, VARIANTS, check_result
+from _variants import LAYERS, USER_ID, VARIANTS, check_result
 
 
 def _raise_fd_limit() -> None:
@@ -56,7 +56,7 @@ async def throughput(
     variant_name: str, endpoint: str, url: str, concurrency: int, requests: int, warmup: int
 ) -> dict[str, Any]:
     """CPU µs per request and requests/s over ``requests`` calls, after ``warmup`` calls."""
-    variant = VARIANTS[variant_name]()
+    variant = {**VARIANTS, **LAYERS}[variant_name]()
     await variant.open(url, unbounded_pool=False)
     try:
         call: Callable[[], Awaitable[Any]] = getattr(variant, endpoint)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="One benchmark measurement (used by run.py).")
     modes = parser.add_subparsers(dest="mode", required=True)
     throughput_parser = modes.add_parser("throughput")
-    throughput_parser.add_argument("variant", choices=sorted(VARIANTS))
+    throughput_parser.add_argument("variant", choices=sorted({**VARIANTS, **LAYERS}))
     throughput_parser.add_argument("endpoint", choices=["authenticate", "create"])
     throughput_parser.add_argument("--url", required=True)
     throughput_parser.add_argument("--concurrency", type=int, required=True)

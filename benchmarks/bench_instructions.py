@@ -36,6 +36,8 @@ WORKER_SCRIPT: Final = HERE / "_worker.py"
 RESULTS: Final = HERE / "results" / "instructions.json"
 
 VARIANTS: Final = ("naive", "tuned", "official", "stytch_totp")
+#: Layers of stytch-totp (``--layers``): its transport alone, and its call path without models.
+LAYER_VARIANTS: Final = ("transport_only", "no_models")
 ENDPOINTS: Final = ("authenticate", "create")
 CONCURRENCIES: Final = (16, 128)
 FULL: Final = {"requests": 1000, "warmup": 300}
@@ -114,20 +116,24 @@ def per_request(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests per count")
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument(
+        "--variants", nargs="+", choices=VARIANTS + LAYER_VARIANTS, default=list(VARIANTS)
+    )
+    parser.add_argument("--layers", action="store_true", help="also count stytch-totp's layers")
     parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS))
     parser.add_argument("--concurrency", nargs="+", type=int, default=list(CONCURRENCIES))
     options = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
     settings = dict(QUICK if options.quick else FULL)
+    variants = list(options.variants) + (list(LAYER_VARIANTS) if options.layers else [])
     counts: dict[str, dict[str, float]] = {}
     with Server() as server:
         for endpoint in options.endpoints:
             for concurrency in options.concurrency:
                 cell = f"{endpoint} @ {concurrency}"
                 counts[cell] = {}
-                for variant in options.variants:
+                for variant in variants:
                     log(f"{cell}: {variant}")
                     counts[cell][variant] = per_request(
                         server.url, variant, endpoint, concurrency, settings
@@ -150,7 +156,7 @@ def main() -> None:
 
 
 def report(counts: dict[str, dict[str, float]]) -> list[str]:
-    variants = [v for v in VARIANTS if any(v in row for row in counts.values())]
+    variants = [v for v in VARIANTS + LAYER_VARIANTS if any(v in row for row in counts.values())]
     header = (
         "| Cell | " + " | ".join(variants) + " | stytch-totp / naive | stytch-totp / official |"
     )

@@ -1,14 +1,14 @@
-"""Where stytch-totp's extra CPU per request goes, relative to the tuned raw aiohttp loop.
+"""Where stytch-totp's cost per request goes, layer by layer, over the tuned raw aiohttp loop.
 
 ::
 
     python benchmarks/breakdown.py [--endpoint authenticate] [--requests 3000] [--rounds 5]
 
-Runs, in one process and alternating, the tuned raw loop and stytch-totp with one layer taken out
-at a time: without its models (``orjson.loads`` in place of structuring), then also without its
-parameter handling (``Client._call`` with a prebuilt params object). Prints the median CPU µs per
-request of each, the table of the "Where the time goes" section of ``docs/benchmarks.md``. It
-reaches into private modules on purpose: it measures their parts.
+Runs, in one process and alternating, four steps: the tuned raw loop; stytch-totp's transport
+alone (``AiohttpTransport.send`` with prebuilt requests); stytch-totp without its models (the
+whole call path, ``orjson.loads`` in place of the typed models); stytch-totp as shipped. Prints
+the median CPU µs per request of each. The same layers are counted in instructions, deterministic
+on a busy machine, by ``bench_instructions.py --layers``.
 """
 
 from __future__ import annotations
@@ -20,68 +20,23 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
-import orjson
-from _variants import (
-    SESSION_DURATION_MINUTES,
-    TOTP_CODE,
-    USER_ID,
-    StytchTOTP,
-    TunedAiohttp,
-    Variant,
-)
+from _variants import LAYERS, VARIANTS, Variant
 from _worker import _drive
 from run import local_server
 
-import stytch_totp._client
-from stytch_totp._core import protocol as _protocol
-from stytch_totp._core.call_args import NO_OPTIONS
-from stytch_totp._models.params import AuthenticateParams, CreateParams
-
-# The name ``Client._call`` looks up to build models; swapped per step below.
-_CLIENT_NAMESPACE = vars(stytch_totp._client)
-_decode_response = _CLIENT_NAMESPACE["decode_response"]
-
-
-def _decode_json_only(operation: Any, status: int, headers: Any, body: bytes | None) -> Any:
-    assert body is not None
-    return orjson.loads(body)
-
-
-class _WithoutModels(StytchTOTP):
-    """stytch-totp, with ``orjson.loads`` where the models are built."""
-
-
-class _WithoutModelsOrParams(StytchTOTP):
-    """stytch-totp's ``Client._call`` with prebuilt params, and no models."""
-
-    async def authenticate(self) -> Any:
-        params = AuthenticateParams(
-            user_id=USER_ID,
-            totp_code=TOTP_CODE,
-            session_duration_minutes=SESSION_DURATION_MINUTES,
-        )
-        return await self._client._call(_protocol.AUTHENTICATE, params, NO_OPTIONS)
-
-    async def create(self) -> Any:
-        params = CreateParams(user_id=USER_ID)
-        return await self._client._call(_protocol.CREATE, params, NO_OPTIONS)
-
-
-STEPS: dict[str, type[Variant]] = {
-    "tuned raw loop (aiohttp call, orjson, no models)": TunedAiohttp,
-    "+ the client's own work (stytch-totp without params or models)": _WithoutModelsOrParams,
-    "+ validated parameters (stytch-totp without models)": _WithoutModels,
-    "+ typed models (stytch-totp as shipped)": StytchTOTP,
+STEPS: Final[dict[str, type[Variant]]] = {
+    "tuned raw loop (aiohttp, orjson, no models)": VARIANTS["tuned"],
+    "stytch-totp's transport (pool, send-safety, size cap)": LAYERS["transport_only"],
+    "+ the call path (arguments, params, encoding, retries)": LAYERS["no_models"],
+    "+ typed models (stytch-totp as shipped)": VARIANTS["stytch_totp"],
 }
 
 
 async def _cpu_per_request(
     url: str, step: type[Variant], endpoint: str, requests: int, concurrency: int
 ) -> float:
-    patched = step in (_WithoutModels, _WithoutModelsOrParams)
-    _CLIENT_NAMESPACE["decode_response"] = _decode_json_only if patched else _decode_response
     variant = step()
     await variant.open(url, unbounded_pool=False)
     try:
@@ -93,7 +48,6 @@ async def _cpu_per_request(
         return (time.process_time() - started) / requests * 1e6
     finally:
         await variant.close()
-        _CLIENT_NAMESPACE["decode_response"] = _decode_response
 
 
 async def breakdown(

@@ -37,10 +37,11 @@ DOCS_PAGE: Final = REPO / "docs" / "benchmarks.md"
 DOCS_CHART: Final = REPO / "docs" / "_static" / "benchmarks.png"
 BULK_SCRIPT: Final = HERE / "bench_bulk.py"
 EMULATOR_SCRIPT: Final = HERE / "bench_emulator.py"
+PARSE_SCRIPT: Final = HERE / "bench_parse.py"
 
 VARIANTS: Final = _report.VARIANT_ORDER
 IMPORT_MODULES: Final = ("stytch_totp", "stytch", "aiohttp")
-PHASES: Final = ("parse", "import", "throughput", "rss", "bulk", "emulator")
+PHASES: Final = ("parse", "import", "throughput", "rss", "bulk", "emulator", "models")
 
 #: Seconds a single worker may take before it is killed and the run fails.
 WORKER_TIMEOUT: Final = 180.0
@@ -302,6 +303,34 @@ def run_emulator(options: argparse.Namespace) -> dict[str, Any]:
     return {"markdown": completed.stdout, "command": command[1:]}
 
 
+def run_parse_models(options: argparse.Namespace) -> dict[str, Any]:
+    """The model-layer parse benchmark (``bench_parse.py``: timed, and counted by callgrind).
+
+    It writes its own section of the docs page, in a full run only (else under results/).
+    """
+    full = not options.quick and set(options.only or PHASES) == set(PHASES)
+    command = [
+        sys.executable,
+        str(PARSE_SCRIPT),
+        *(["--quick"] if options.quick else []),
+        *(["--write-docs"] if full else []),
+    ]
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+        cwd=REPO,
+        env=child_environment(),
+    )
+    if completed.returncode != 0:
+        raise BenchmarkError(f"bench_parse.py failed:\n{completed.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    _log(f"  models: {result}")
+    return result
+
+
 def _cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -411,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rss": measure_rss,
         "bulk": run_bulk,
         "emulator": run_emulator,
+        "models": run_parse_models,
     }
     phase_seconds = results["meta"]["phase_seconds"] = {}
     for phase in PHASES:

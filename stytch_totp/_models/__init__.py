@@ -1,9 +1,20 @@
 """The public data types: what Stytch returns (one module per resource) and what each call sends.
 
 Frozen, slotted attrs classes, named after the JSON keys. How JSON becomes these objects, and
-back, is not their business: that is ``_core/converter.py``. Unknown keys are ignored there,
-unknown enum values kept as plain strings, and a missing required key is an
-``UnexpectedResponseError`` naming its path.
+back, is not their business: that is ``_core/converter.py`` (with a hook generated per model in
+``_core/model_hooks.py``). Unknown keys are ignored there, unknown enum values kept as plain
+strings, and a missing required key is an ``UnexpectedResponseError`` naming its path.
+
+**What ``repr`` shows** (``str`` is the same; ``reprs.py``), for responses and params alike:
+
+* a secret (the TOTP ``secret``, ``qr_code``, ``recovery_codes``, ``session_token``,
+  ``session_jwt``, and in params the ``totp_code`` and ``recovery_code``) shows as
+  ``secret=<hidden>`` whenever it holds a value (anything but ``None``), so it can be discovered
+  in a REPL; nothing of the value shows, not even its length or whether it is empty;
+* any other field is left out when it holds nothing: ``None``, an empty tuple or mapping, or its
+  default, whether the field is required or not (an empty ``User.crypto_wallets`` says no more
+  than an absent one). Every other value is shown with its own ``repr``, ``""``, ``False`` and
+  ``0`` included, nested models by this same rule.
 
 Every model is slotted. Non-slotted classes would parse a little faster, but then ``vars(model)``
 would show the secret fields that ``repr`` hides, and a ``__dict__`` costs memory: a kept

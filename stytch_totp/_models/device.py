@@ -4,12 +4,16 @@ from datetime import datetime
 
 import attrs
 
+from .reprs import readable_repr
+
 __all__ = ["DeviceAttributeDetails", "DeviceInfo"]
 
 
 @attrs.frozen
 class DeviceAttributeDetails:
     """How new a device attribute is for this user."""
+
+    __repr__ = readable_repr
 
     is_new: bool
     """``True`` the first time this value is seen for the user."""
@@ -22,6 +26,8 @@ class DeviceAttributeDetails:
 @attrs.frozen
 class DeviceInfo:
     """Device information, returned when a valid ``telemetry_id`` was sent."""
+
+    __repr__ = readable_repr
 
     visitor_id: str
     """Device Fingerprinting visitor id."""

@@ -2,7 +2,8 @@
 
 Building a params object validates it: bad input raises :class:`InvalidParamsError` naming the
 field, before anything is sent. Optional fields left at ``None`` are omitted from the JSON body
-(see ``_core/converter.py``). Secret fields are kept out of ``repr``.
+(see ``_core/converter.py``). ``repr`` follows the models' rule (see ``reprs.py``): secret fields
+show as ``<hidden>``, fields left at ``None`` are left out.
 """
 
 import copy
@@ -27,6 +28,7 @@ from .._config import (
     TOTP_CODE_DIGITS,
 )
 from .._exceptions import InvalidParamsError
+from .reprs import hide, readable_repr
 
 __all__ = [
     "AuthenticateParams",
@@ -167,6 +169,8 @@ _session_duration_minutes = _int_between(SESSION_DURATION_MINUTES_MIN, SESSION_D
 class CreateParams:
     """Parameters of :meth:`TOTPs.create` (``POST /v1/totps``)."""
 
+    __repr__ = readable_repr
+
     user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of an active user."""
     expiration_minutes: int | None = attrs.field(default=None, validator=_expiration_minutes)
@@ -177,17 +181,19 @@ class CreateParams:
 class AuthenticateParams:
     """Parameters of :meth:`TOTPs.authenticate` (``POST /v1/totps/authenticate``)."""
 
+    __repr__ = readable_repr
+
     user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of the user."""
-    totp_code: str = attrs.field(validator=_totp_code, repr=False)
+    totp_code: str = attrs.field(validator=_totp_code, repr=hide)
     """The 6-digit code from the authenticator app (hidden from ``repr``)."""
-    session_token: str | None = attrs.field(default=None, validator=_optional_id, repr=False)
+    session_token: str | None = attrs.field(default=None, validator=_optional_id, repr=hide)
     """Token of an existing session to extend (hidden from ``repr``)."""
     session_duration_minutes: int | None = attrs.field(
         default=None, validator=_session_duration_minutes
     )
     """Start (or extend) a session lasting this many minutes (5-527040); no session if omitted."""
-    session_jwt: str | None = attrs.field(default=None, validator=_optional_jwt, repr=False)
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_jwt, repr=hide)
     """JWT of an existing session to extend (hidden from ``repr``)."""
     session_custom_claims: Mapping[str, Any] | None = attrs.field(
         default=None, converter=_freeze_claims, validator=_custom_claims
@@ -201,6 +207,8 @@ class AuthenticateParams:
 class RecoveryCodesParams:
     """Parameters of :meth:`TOTPs.recovery_codes` (``POST /v1/totps/recovery_codes``)."""
 
+    __repr__ = readable_repr
+
     user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of the user."""
 
@@ -209,17 +217,19 @@ class RecoveryCodesParams:
 class RecoverParams:
     """Parameters of :meth:`TOTPs.recover` (``POST /v1/totps/recover``)."""
 
+    __repr__ = readable_repr
+
     user_id: str = attrs.field(validator=_id)
     """The ``user_id`` (or ``external_id``) of the user."""
-    recovery_code: str = attrs.field(validator=_recovery_code, repr=False)
+    recovery_code: str = attrs.field(validator=_recovery_code, repr=hide)
     """A single-use recovery code, e.g. ``"ckss-2skx-ebow"`` (hidden from ``repr``)."""
-    session_token: str | None = attrs.field(default=None, validator=_optional_id, repr=False)
+    session_token: str | None = attrs.field(default=None, validator=_optional_id, repr=hide)
     """Token of an existing session to extend (hidden from ``repr``)."""
     session_duration_minutes: int | None = attrs.field(
         default=None, validator=_session_duration_minutes
     )
     """Start (or extend) a session lasting this many minutes (5-527040); no session if omitted."""
-    session_jwt: str | None = attrs.field(default=None, validator=_optional_jwt, repr=False)
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_jwt, repr=hide)
     """JWT of an existing session to extend (hidden from ``repr``)."""
     session_custom_claims: Mapping[str, Any] | None = attrs.field(
         default=None, converter=_freeze_claims, validator=_custom_claims

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from .reprs import readable_repr
+
 __all__ = [
     "Attributes",
     "AuthenticationFactor",
@@ -113,6 +115,8 @@ class AuthenticationFactorDeliveryMethod(enum.StrEnum):
 class EmailFactor:
     """Details of an email-based factor."""
 
+    __repr__ = readable_repr
+
     email_id: str
     """Id of the email address used."""
     email_address: str
@@ -123,6 +127,8 @@ class EmailFactor:
 class PhoneNumberFactor:
     """Details of a phone-based factor."""
 
+    __repr__ = readable_repr
+
     phone_id: str
     """Id of the phone number used."""
     phone_number: str
@@ -132,6 +138,8 @@ class PhoneNumberFactor:
 @attrs.frozen
 class OAuthFactor:
     """Details of an OAuth factor; every provider's factor has this shape."""
+
+    __repr__ = readable_repr
 
     id: str
     """Id of the OAuth registration."""
@@ -145,6 +153,8 @@ class OAuthFactor:
 class WebAuthnFactor:
     """Details of a WebAuthn factor."""
 
+    __repr__ = readable_repr
+
     webauthn_registration_id: str
     """Id of the WebAuthn registration used."""
     domain: str
@@ -157,6 +167,8 @@ class WebAuthnFactor:
 class AuthenticatorAppFactor:
     """Details of a TOTP (authenticator app) factor."""
 
+    __repr__ = readable_repr
+
     totp_id: str
     """Id of the TOTP registration used."""
 
@@ -165,6 +177,8 @@ class AuthenticatorAppFactor:
 class RecoveryCodeFactor:
     """Details of a recovery-code factor."""
 
+    __repr__ = readable_repr
+
     totp_recovery_code_id: str
     """Id of the recovery code used (never the code itself)."""
 
@@ -172,6 +186,8 @@ class RecoveryCodeFactor:
 @attrs.frozen
 class CryptoWalletFactor:
     """Details of a crypto wallet factor."""
+
+    __repr__ = readable_repr
 
     crypto_wallet_id: str
     """Id of the wallet registration used."""
@@ -185,6 +201,8 @@ class CryptoWalletFactor:
 class EmbeddableMagicLinkFactor:
     """Details of an embeddable magic link factor."""
 
+    __repr__ = readable_repr
+
     embedded_id: str
     """Id of the embeddable magic link used."""
 
@@ -193,6 +211,8 @@ class EmbeddableMagicLinkFactor:
 class BiometricFactor:
     """Details of a biometric factor."""
 
+    __repr__ = readable_repr
+
     biometric_registration_id: str
     """Id of the biometric registration used."""
 
@@ -200,6 +220,8 @@ class BiometricFactor:
 @attrs.frozen
 class SSOFactor:
     """Details of a SAML or OIDC single sign-on factor."""
+
+    __repr__ = readable_repr
 
     id: str
     """Id of the SSO registration."""
@@ -213,6 +235,8 @@ class SSOFactor:
 class OAuthExchangeFactor:
     """Details of an OAuth token exchange factor; every provider's has this shape."""
 
+    __repr__ = readable_repr
+
     email_id: str
     """Id of the email address the exchange verified."""
 
@@ -220,6 +244,8 @@ class OAuthExchangeFactor:
 @attrs.frozen
 class ImpersonatedFactor:
     """Details of an impersonation factor."""
+
+    __repr__ = readable_repr
 
     impersonator_id: str
     """Id of the member or admin doing the impersonation."""
@@ -231,6 +257,8 @@ class ImpersonatedFactor:
 class OAuthAccessTokenExchangeFactor:
     """Details of an OAuth access token exchange factor."""
 
+    __repr__ = readable_repr
+
     client_id: str
     """Id of the OAuth client that exchanged the token."""
 
@@ -238,6 +266,8 @@ class OAuthAccessTokenExchangeFactor:
 @attrs.frozen
 class TrustedAuthTokenFactor:
     """Details of a trusted auth token factor."""
+
+    __repr__ = readable_repr
 
     token_id: str
     """Id of the trusted auth token profile."""
@@ -251,6 +281,8 @@ class AuthenticationFactor:
     :attr:`authenticator_app_factor` set; for a recovery code, ``"recovery_codes"`` /
     ``"recovery_code"`` with :attr:`recovery_code_factor` set.
     """
+
+    __repr__ = readable_repr
 
     type: AuthenticationFactorType | str
     """The kind of factor (an :class:`AuthenticationFactorType`, or a plain ``str`` if new)."""
@@ -350,6 +382,8 @@ class AuthenticationFactor:
 class Attributes:
     """Where a session's request came from."""
 
+    __repr__ = readable_repr
+
     ip_address: str | None = None
     """IP address of the user's request."""
     user_agent: str | None = None
@@ -359,6 +393,8 @@ class Attributes:
 @attrs.frozen
 class Session:
     """A Stytch session, returned when ``session_duration_minutes`` was given."""
+
+    __repr__ = readable_repr
 
     session_id: str
     """Unique id of the session."""

@@ -6,6 +6,8 @@ from typing import Any
 
 import attrs
 
+from .reprs import readable_repr
+
 __all__ = [
     "BiometricRegistration",
     "CryptoWallet",
@@ -24,6 +26,8 @@ __all__ = [
 class Name:
     """A user's name; every part is optional."""
 
+    __repr__ = readable_repr
+
     first_name: str | None = None
     """Given name."""
     middle_name: str | None = None
@@ -35,6 +39,8 @@ class Name:
 @attrs.frozen
 class Email:
     """An email address attached to a user."""
+
+    __repr__ = readable_repr
 
     email_id: str
     """Unique id of this email address."""
@@ -48,6 +54,8 @@ class Email:
 class PhoneNumber:
     """A phone number attached to a user."""
 
+    __repr__ = readable_repr
+
     phone_id: str
     """Unique id of this phone number."""
     phone_number: str
@@ -59,6 +67,8 @@ class PhoneNumber:
 @attrs.frozen
 class WebAuthnRegistration:
     """A WebAuthn (passkey or security key) registration."""
+
+    __repr__ = readable_repr
 
     webauthn_registration_id: str
     """Unique id of the registration."""
@@ -78,6 +88,8 @@ class WebAuthnRegistration:
 class OAuthProvider:
     """An OAuth identity linked to a user."""
 
+    __repr__ = readable_repr
+
     provider_type: str
     """Provider name, e.g. ``"Google"``."""
     provider_subject: str
@@ -94,6 +106,8 @@ class OAuthProvider:
 class UserTOTP:
     """A TOTP registration as listed on a :class:`User` (without recovery codes)."""
 
+    __repr__ = readable_repr
+
     totp_id: str
     """Unique id of the TOTP registration."""
     verified: bool
@@ -103,6 +117,8 @@ class UserTOTP:
 @attrs.frozen
 class CryptoWallet:
     """A crypto wallet linked to a user."""
+
+    __repr__ = readable_repr
 
     crypto_wallet_id: str
     """Unique id of the wallet registration."""
@@ -118,6 +134,8 @@ class CryptoWallet:
 class BiometricRegistration:
     """A mobile biometric registration."""
 
+    __repr__ = readable_repr
+
     biometric_registration_id: str
     """Unique id of the registration."""
     verified: bool
@@ -128,6 +146,8 @@ class BiometricRegistration:
 class Password:
     """A user's password (never the password itself)."""
 
+    __repr__ = readable_repr
+
     password_id: str
     """Unique id of the password."""
     requires_reset: bool
@@ -137,6 +157,8 @@ class Password:
 @attrs.frozen
 class User:
     """A Stytch user, as returned inside every TOTP response."""
+
+    __repr__ = readable_repr
 
     user_id: str
     """Unique id of the user."""

@@ -63,6 +63,7 @@ INTERNAL: dict[str, set[str]] = {
     "stytch_totp._client": {"credentials_from_env"},
     "stytch_totp._core.call_args": {"OPTION_NAMES", "CallOptions", "bind_call"},
     "stytch_totp._core.converter": {"converter", "explain_failure", "make_converter"},
+    "stytch_totp._core.model_hooks": {"generated_source", "is_eligible", "register_model_hooks"},
     "stytch_totp._core.net": {"is_loopback_host"},
     "stytch_totp._core.protocol": {
         "AUTHENTICATE",
@@ -95,6 +96,7 @@ INTERNAL: dict[str, set[str]] = {
         "stdlib_loads",
     },
     "stytch_totp._models.qr_code": {"png_of_data_uri"},
+    "stytch_totp._models.reprs": {"HIDDEN", "hide", "readable_repr"},
     "stytch_totp._publish": {"defined_in", "publish"},
     "stytch_totp._resources.totps": {"Caller"},
     "stytch_totp._sync.client": set(),

@@ -23,6 +23,7 @@ from stytch_totp import (
     User,
 )
 from stytch_totp._core.converter import converter, explain_failure, make_converter
+from stytch_totp._models.reprs import hide
 from tests.conftest import load_example
 
 USER_ID = "user-test-16d9ba61-97a1-4ba4-9720-b03761dc50c6"
@@ -553,9 +554,12 @@ def test_create_response_hides_its_secrets() -> None:
         assert "iVBORw0KGgo" not in text
         for code in created.recovery_codes:
             assert code not in text
-        # The rest is there, so a logged response is still useful.
+        # The rest is there, so a logged response is still useful, and the secrets can be
+        # discovered (their names show), though nothing of their values does.
         assert TOTP_ID in text
         assert USER_ID in text
+        for name in ("secret", "qr_code", "recovery_codes"):
+            assert f"{name}=<hidden>" in text
 
 
 @pytest.mark.parametrize("model", [AuthenticateResponse, RecoverResponse])
@@ -566,6 +570,7 @@ def test_session_tokens_are_hidden(model: type[Any]) -> None:
         assert SESSION_TOKEN not in text
         assert SESSION_JWT not in text
         assert "session-test-fe6c042b" in text
+        assert "session_token=<hidden>, session_jwt=<hidden>" in text
 
 
 def test_recovery_codes_are_hidden() -> None:
@@ -575,25 +580,176 @@ def test_recovery_codes_are_hidden() -> None:
             for code in codes.totps[0].recovery_codes:
                 assert code not in text
             assert TOTP_ID in text
+            assert "recovery_codes=<hidden>" in text
 
 
-def test_secret_fields_are_exactly_the_hidden_ones() -> None:
-    hidden = {
+SECRET_FIELDS = {
+    ("CreateResponse", "secret"),
+    ("CreateResponse", "qr_code"),
+    ("CreateResponse", "recovery_codes"),
+    ("AuthenticateResponse", "session_token"),
+    ("AuthenticateResponse", "session_jwt"),
+    ("RecoverResponse", "session_token"),
+    ("RecoverResponse", "session_jwt"),
+    ("TOTP", "recovery_codes"),
+    ("AuthenticateParams", "totp_code"),
+    ("AuthenticateParams", "session_token"),
+    ("AuthenticateParams", "session_jwt"),
+    ("RecoverParams", "recovery_code"),
+    ("RecoverParams", "session_token"),
+    ("RecoverParams", "session_jwt"),
+}
+
+
+def public_attrs_classes() -> list[type[Any]]:
+    return [cls for name in stytch_totp.__all__ if attrs.has(cls := getattr(stytch_totp, name))]
+
+
+def test_secret_fields_are_exactly_the_masked_ones() -> None:
+    masked = {
         (cls.__name__, field.name)
-        for cls in (CreateResponse, AuthenticateResponse, RecoverResponse, TOTP)
+        for cls in public_attrs_classes()
         for field in attrs.fields(cls)
-        if not field.repr
+        if field.repr is not True
     }
-    assert hidden == {
-        ("CreateResponse", "secret"),
-        ("CreateResponse", "qr_code"),
-        ("CreateResponse", "recovery_codes"),
-        ("AuthenticateResponse", "session_token"),
-        ("AuthenticateResponse", "session_jwt"),
-        ("RecoverResponse", "session_token"),
-        ("RecoverResponse", "session_jwt"),
-        ("TOTP", "recovery_codes"),
-    }
+    assert masked == SECRET_FIELDS
+    for cls_name, name in SECRET_FIELDS:
+        assert attrs.fields_dict(getattr(stytch_totp, cls_name))[name].repr is hide
+
+
+# --------------------------------------------------------------------------------------------
+# Reprs: what says something, secrets masked (the rule is in the _models package docstring)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_factor_repr_shows_only_what_it_holds() -> None:
+    factor = converter.structure(
+        {"type": "totp", "delivery_method": "authenticator_app", **totp_factor_object()},
+        AuthenticationFactor,
+    )
+    assert repr(factor) == (
+        "AuthenticationFactor(type=<AuthenticationFactorType.TOTP: 'totp'>, "
+        "delivery_method=<AuthenticationFactorDeliveryMethod.AUTHENTICATOR_APP: "
+        "'authenticator_app'>, authenticator_app_factor=AuthenticatorAppFactor(totp_id="
+        f"'{TOTP_ID}'))"
+    )
+    assert str(factor) == repr(factor)
+
+
+def totp_factor_object() -> dict[str, Any]:
+    return {"authenticator_app_factor": {"totp_id": TOTP_ID}}
+
+
+def test_empty_fields_are_left_out_required_or_not() -> None:
+    auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
+    text = repr(auth)
+    for nothing in ("=None", "=()", "={}"):
+        assert nothing not in text
+    # Required but empty (crypto_wallets, biometric_registrations, roles), or absent.
+    for name in ("crypto_wallets", "biometric_registrations", "roles", "user_device"):
+        assert f"{name}=" not in text
+    assert "external_id" not in text  # null
+    assert "lock_created_at" not in text
+
+
+def test_values_that_say_something_are_shown_even_when_falsy() -> None:
+    auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
+    text = repr(auth)
+    assert "is_locked=False" in text
+    assert "middle_name=''" in text
+    assert "requires_reset=False" in text
+    assert "status_code=200" in text
+    assert "attributes=Attributes(ip_address='', user_agent='')" in text
+
+
+def test_unset_factor_fields_are_left_out() -> None:
+    auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
+    text = repr(auth)
+    # Of 2 factors x 41 factor fields, only the one set shows (the magic link's email_factor).
+    assert text.count("_factor=") == 1
+    assert text.count("AuthenticationFactor(") == 2
+
+
+def test_an_empty_secret_is_hidden_too_and_an_absent_one_left_out() -> None:
+    without_session = converter.structure(
+        load_example("authenticate_no_session"), AuthenticateResponse
+    )
+    assert without_session.session_token == ""
+    # Not even emptiness shows: an empty token looks like any other.
+    assert "session_token=<hidden>" in repr(without_session)
+    params = stytch_totp.AuthenticateParams(user_id="user-1", totp_code="123456")
+    assert repr(params) == "AuthenticateParams(user_id='user-1', totp_code=<hidden>)"
+
+
+def test_params_reprs_follow_the_same_rule() -> None:
+    params = stytch_totp.AuthenticateParams(
+        user_id="user-1",
+        totp_code="123456",
+        session_token=SESSION_TOKEN,
+        session_duration_minutes=60,
+        session_jwt=SESSION_JWT,
+        session_custom_claims={"tenant": "acme"},
+    )
+    assert repr(params) == (
+        "AuthenticateParams(user_id='user-1', totp_code=<hidden>, session_token=<hidden>, "
+        "session_duration_minutes=60, session_jwt=<hidden>, "
+        "session_custom_claims={'tenant': 'acme'})"
+    )
+    recover = stytch_totp.RecoverParams(user_id="user-1", recovery_code=FIRST_RECOVERY_CODE)
+    assert repr(recover) == "RecoverParams(user_id='user-1', recovery_code=<hidden>)"
+    assert str(recover) == repr(recover)
+    assert repr(stytch_totp.CreateParams("user-1")) == "CreateParams(user_id='user-1')"
+    assert repr(stytch_totp.CreateParams("user-1", expiration_minutes=30)) == (
+        "CreateParams(user_id='user-1', expiration_minutes=30)"
+    )
+    assert (
+        repr(stytch_totp.RecoveryCodesParams("user-1")) == "RecoveryCodesParams(user_id='user-1')"
+    )
+
+
+def test_no_secret_value_in_the_repr_of_any_model_nested_ones_included() -> None:
+    created = converter.structure(load_example("create"), CreateResponse)
+    codes = converter.structure(load_example("recovery_codes"), RecoveryCodesResponse)
+    auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
+    recovered = converter.structure(authenticate_body_with_session(), RecoverResponse)
+    secrets = [
+        TOTP_SECRET,
+        created.qr_code,
+        created.qr_code.partition(",")[2][:16],
+        *created.recovery_codes,
+        *codes.totps[0].recovery_codes,
+        SESSION_TOKEN,
+        SESSION_JWT,
+        # Its length would say something too.
+        f"len={len(TOTP_SECRET)}",
+        str(len(TOTP_SECRET)),
+    ]
+    params = [
+        stytch_totp.AuthenticateParams(
+            user_id="user-1",
+            totp_code="918273",
+            session_token=SESSION_TOKEN,
+            session_jwt=SESSION_JWT,
+        ),
+        stytch_totp.RecoverParams(user_id="user-1", recovery_code=FIRST_RECOVERY_CODE),
+    ]
+    secrets.append("918273")
+    for model in (created, codes, auth, recovered, *params):
+        for shown in models_within(model):
+            for text in (repr(shown), str(shown)):
+                assert [secret for secret in secrets if secret in text] == []
+
+
+def models_within(value: Any) -> list[Any]:
+    found = []
+    if attrs.has(type(value)):
+        found.append(value)
+        for field in attrs.fields(type(value)):
+            found.extend(models_within(getattr(value, field.name)))
+    elif isinstance(value, tuple):
+        for item in value:
+            found.extend(models_within(item))
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -206,6 +206,71 @@ def test_every_model_is_frozen(data: st.DataObject) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Reprs never show a secret
+# --------------------------------------------------------------------------------------------
+
+
+def with_marked_secrets(value: Any, marks: list[str]) -> Any:
+    """``value`` with every secret (a field with a masked ``repr``) replaced by a unique mark."""
+    if attrs.has(type(value)):
+        changes: dict[str, Any] = {}
+        for field in attrs.fields(type(value)):
+            item = getattr(value, field.name)
+            if field.repr is not True:
+                if item is None:
+                    continue
+                if isinstance(item, tuple):
+                    fresh = tuple(f"secret-mark-{len(marks) + i}" for i in range(len(item)))
+                    marks.extend(fresh)
+                    changes[field.name] = fresh
+                else:
+                    marks.append(f"secret-mark-{len(marks)}")
+                    changes[field.name] = marks[-1]
+            else:
+                changes[field.name] = with_marked_secrets(item, marks)
+        return attrs.evolve(value, **changes)
+    if isinstance(value, tuple):
+        return tuple(with_marked_secrets(item, marks) for item in value)
+    return value
+
+
+def masked_fields_set(value: Any) -> int:
+    if attrs.has(type(value)):
+        return sum(
+            1 if field.repr is not True else masked_fields_set(getattr(value, field.name))
+            for field in attrs.fields(type(value))
+            if getattr(value, field.name) is not None
+        )
+    if isinstance(value, tuple):
+        return sum(masked_fields_set(item) for item in value)
+    return 0
+
+
+def nested_models(value: Any) -> list[Any]:
+    if attrs.has(type(value)):
+        return [
+            value,
+            *(m for f in attrs.fields(type(value)) for m in nested_models(getattr(value, f.name))),
+        ]
+    if isinstance(value, tuple):
+        return [m for item in value for m in nested_models(item)]
+    return []
+
+
+@pytest.mark.parametrize("response_type", RESPONSE_TYPES, ids=lambda t: t.__name__)
+@FUZZ
+@given(data=st.data())
+def test_no_repr_shows_a_secret(response_type: type[Any], data: st.DataObject) -> None:
+    marks: list[str] = []
+    response = with_marked_secrets(data.draw(strategy_for(response_type)), marks)
+    for model in nested_models(response):
+        for text in (repr(model), str(model)):
+            assert not [mark for mark in marks if mark in text]
+    # Yet each secret that is set can be discovered: one ``<hidden>`` per secret field.
+    assert repr(response).count("=<hidden>") == masked_fields_set(response)
+
+
+# --------------------------------------------------------------------------------------------
 # Decoding never escapes the typed errors
 # --------------------------------------------------------------------------------------------
 

@@ -250,13 +250,13 @@ class StytchWithoutModels(StytchTOTP):
     async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
         import orjson
 
-        import stytch_totp._client as client_module
+        import stytch_totp._client as client_module  # noqa: PLC0415
 
         def decoded_as_dicts(operation: Any, response: Any, attempts: int) -> Any:
             return orjson.loads(response.body)
 
         self._client_module: Any = client_module
-        self._decoded = self._client_module._decoded
+        self._decoded = getattr(client_module, "_decoded")  # noqa: B009 - private, on purpose
         self._client_module._decoded = decoded_as_dicts  # until close()
         await super().open(base_url, unbounded_pool=unbounded_pool)
 

@@ -14,6 +14,7 @@ from typing import Any, Final, TypedDict, TypeVar
 import attrs
 
 from .._exceptions import InvalidParamsError
+from .params_builder import builder_of
 from .retry import RetryPolicy
 from .timeouts import Timeout, resolve_timeout
 
@@ -153,7 +154,7 @@ def bind_call(
             raise InvalidParamsError(name, f"is required (or pass a {params_type.__name__})")
     try:
         # ``None`` is every optional field's default, so keywords passed as ``None`` go through.
-        built = params_type(**kwargs)
+        built = builder_of(params_type)(kwargs)
     finally:
         kwargs.clear()
     return built, options

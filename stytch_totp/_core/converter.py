@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar, Union, get_args, get_origin
 import attrs
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
+from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from .._models import (
@@ -210,6 +211,10 @@ def make_converter(
     conv.register_structure_hook_func(
         lambda type_: type_ == Mapping[str, Any], _make_mapping_hook(conv)
     )
+    # JSON carries optional text and numbers as they are: with ``identity`` as their hook, the
+    # code cattrs generates for a params class reads the field instead of calling two hooks.
+    for optional_scalar in (str | None, int | None):
+        conv.register_unstructure_hook(optional_scalar, identity)
     for params_type in PARAMS_TYPES:
         conv.register_unstructure_hook(
             params_type, make_dict_unstructure_fn(params_type, conv, _cattrs_omit_if_default=True)

@@ -36,7 +36,7 @@ from typing import Any, Final, Union, get_args, get_origin
 import attrs
 import cattrs
 
-__all__ = ["generated_source", "is_eligible", "register_model_hooks"]
+__all__ = ["generated_source", "is_eligible", "mutable_subclass_of", "register_model_hooks"]
 
 #: A model with at least this many optional sub-model fields is filled from the keys present.
 SPARSE_FIELDS_MIN: Final = 16
@@ -128,7 +128,7 @@ def _homogeneous_tuple_item(type_: Any) -> Any:
 _BUILDERS: dict[type[Any], type[Any]] = {}
 
 
-def _builder_of(model: type[Any]) -> type[Any]:
+def mutable_subclass_of(model: type[Any]) -> type[Any]:
     """A mutable subclass of ``model`` with its very layout, whose instances become models.
 
     A subclass adding no slot, because CPython accepts a ``__class__`` assignment only between
@@ -253,7 +253,7 @@ class _HookWriter:
             sparse = []
         timestamps = [field for field in fields if field.type in (datetime, datetime | None)]
         scope.remember_timestamps = len(timestamps) > 1
-        builder = self.bind(_builder_of(model).__name__, _builder_of(model))
+        builder = self.bind(mutable_subclass_of(model).__name__, mutable_subclass_of(model))
         lines = [f"{scope.obj} = {builder}()"]
         if scope.remember_timestamps:
             lines.append(f"{scope.timestamp_text} = {scope.timestamp} = None")

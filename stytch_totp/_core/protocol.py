@@ -8,7 +8,7 @@ server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -89,12 +89,21 @@ RECOVER: Operation[RecoverParams, RecoverResponse] = Operation(
 )
 
 
+#: The converter's hook per params class, looked up once: its dispatch costs more than the hook.
+_UNSTRUCTURE_HOOKS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {}
+
+
 def encode_request(params: Any, extra_body: Mapping[str, Any] | None = None) -> bytes:
     """The JSON body for ``params`` (omit-empty, compact, UTF-8), with ``extra_body`` merged in.
 
     A value that JSON cannot carry is an :class:`InvalidParamsError` naming its top-level field.
     """
-    data = converter.unstructure(params)
+    unstructure = _UNSTRUCTURE_HOOKS.get(type(params))
+    if unstructure is None:
+        unstructure = _UNSTRUCTURE_HOOKS[type(params)] = converter.get_unstructure_hook(
+            type(params)
+        )
+    data = unstructure(params)
     if extra_body:
         data.update(extra_body)
     try:

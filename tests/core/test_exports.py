@@ -63,8 +63,14 @@ INTERNAL: dict[str, set[str]] = {
     "stytch_totp._client": {"credentials_from_env"},
     "stytch_totp._core.call_args": {"OPTION_NAMES", "CallOptions", "bind_call"},
     "stytch_totp._core.converter": {"converter", "explain_failure", "make_converter"},
-    "stytch_totp._core.model_hooks": {"generated_source", "is_eligible", "register_model_hooks"},
+    "stytch_totp._core.model_hooks": {
+        "generated_source",
+        "is_eligible",
+        "mutable_subclass_of",
+        "register_model_hooks",
+    },
     "stytch_totp._core.net": {"is_loopback_host"},
+    "stytch_totp._core.params_builder": {"builder_of", "generated_source"},
     "stytch_totp._core.protocol": {
         "AUTHENTICATE",
         "CREATE",

@@ -26,7 +26,14 @@ import aiohttp
 from stytch_totp import totp_code
 from stytch_totp.testing import Emulator
 
-__all__ = ["OPT_IN", "STYTCH_TEST_URL", "Target", "stytch_credentials", "target_for_stytch"]
+__all__ = [
+    "OPT_IN",
+    "STYTCH_TEST_URL",
+    "Target",
+    "contract_requested",
+    "stytch_credentials",
+    "target_for_stytch",
+]
 
 #: The variable that asks for the run against Stytch; its credentials are the usual ones.
 OPT_IN: Final = "STYTCH_CONTRACT"
@@ -40,9 +47,14 @@ HOW_TO_RUN: Final = (
 REQUEST_TIMEOUT: Final = 30.0
 
 
+def contract_requested() -> bool:
+    """Whether this run also checks against real Stytch."""
+    return os.environ.get(OPT_IN) == "1"
+
+
 def stytch_credentials() -> tuple[str, str] | str:
     """``(project_id, secret)`` of the test project to check against, or why there is none."""
-    if os.environ.get(OPT_IN) != "1":
+    if not contract_requested():
         return HOW_TO_RUN
     project_id = os.environ.get("STYTCH_PROJECT_ID", "")
     secret = os.environ.get("STYTCH_SECRET", "")

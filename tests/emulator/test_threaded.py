@@ -364,7 +364,7 @@ def test_an_unstarted_emulator_says_so() -> None:
 def test_without_the_extra_start_says_how_to_install_it_and_starts_no_thread() -> None:
     code = (
         "import sys, threading\n"
-        "sys.modules['segno'] = None  # as if the emulator extra were not installed\n"
+        "sys.modules['zxingcpp'] = None  # as if the emulator extra were not installed\n"
         "from stytch_totp.testing import ThreadedEmulator\n"
         "try:\n"
         "    ThreadedEmulator().start()\n"

@@ -397,7 +397,8 @@ class Client:
                 error.__cause__ = exc
                 safety = Safety.FINAL
             else:
-                self._log_response(operation, attempt, response, started)
+                if logger.isEnabledFor(logging.DEBUG):
+                    self._log_response(operation, attempt, response, started)
                 if 200 <= response.status_code < 300:
                     if pacer is not None:
                         pacer.succeeded()
@@ -498,23 +499,23 @@ class Client:
     def _log_response(
         operation: Operation[Any, Any], attempt: int, response: TransportResponse, started: float
     ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            request_id = printable(
-                response.headers.get("request-id") or response.headers.get("x-request-id"), 128
-            )
-            logger.debug(
-                "%s -> HTTP %d in %.1f ms (attempt %d)",
-                operation.name,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-                attempt,
-                extra={
-                    "operation": operation.name,
-                    "attempt": attempt,
-                    "status": response.status_code,
-                    "request_id": request_id,
-                },
-            )
+        """Log one response at DEBUG (the caller checks the level: one call less per request)."""
+        request_id = printable(
+            response.headers.get("request-id") or response.headers.get("x-request-id"), 128
+        )
+        logger.debug(
+            "%s -> HTTP %d in %.1f ms (attempt %d)",
+            operation.name,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+            attempt,
+            extra={
+                "operation": operation.name,
+                "attempt": attempt,
+                "status": response.status_code,
+                "request_id": request_id,
+            },
+        )
 
     @staticmethod
     def _log_retry(

@@ -111,17 +111,19 @@ def _options(kwargs: dict[str, Any]) -> CallOptions:
     )
 
 
-_FIELDS: dict[type[Any], tuple[frozenset[str], tuple[str, ...]]] = {}
+class _Binding:
+    """What binding a call of one params class needs, looked up once per class."""
 
+    __slots__ = ("build", "names", "required")
 
-def _fields_of(params_type: type[Any]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The field names of ``params_type``, and those without a default (required)."""
-    found = _FIELDS.get(params_type)
-    if found is None:
+    def __init__(self, params_type: type[Any]) -> None:
         fields = attrs.fields(params_type)
-        required = tuple(field.name for field in fields if field.default is attrs.NOTHING)
-        found = _FIELDS[params_type] = (frozenset(field.name for field in fields), required)
-    return found
+        self.names = frozenset(field.name for field in fields)
+        self.required = tuple(field.name for field in fields if field.default is attrs.NOTHING)
+        self.build = builder_of(params_type)
+
+
+_BINDINGS: dict[type[Any], _Binding] = {}
 
 
 def bind_call(
@@ -132,11 +134,13 @@ def bind_call(
     ``params`` is the positional params object, or ``None`` when the fields came as keywords in
     ``kwargs`` (which this function empties: nothing the caller passed outlives the binding).
     """
-    options = _options(kwargs)
-    names, required = _fields_of(params_type)
-    unknown = kwargs.keys() - names
-    if unknown:
-        name = sorted(unknown)[0]
+    # Most calls pass no option: checking that allocates nothing.
+    options = NO_OPTIONS if OPTION_NAMES.isdisjoint(kwargs) else _options(kwargs)
+    binding = _BINDINGS.get(params_type)
+    if binding is None:
+        binding = _BINDINGS[params_type] = _Binding(params_type)
+    if not binding.names.issuperset(kwargs):
+        name = sorted(kwargs.keys() - binding.names)[0]
         raise InvalidParamsError(name, f"is not a field of {params_type.__name__}")
     if params is not None:
         if not isinstance(params, params_type):
@@ -149,12 +153,12 @@ def bind_call(
                 f"pass either a {params_type.__name__} or keyword arguments, not both",
             )
         return params, options
-    for name in required:
+    for name in binding.required:
         if kwargs.get(name) is None:
             raise InvalidParamsError(name, f"is required (or pass a {params_type.__name__})")
     try:
         # ``None`` is every optional field's default, so keywords passed as ``None`` go through.
-        built = builder_of(params_type)(kwargs)
+        built = binding.build(kwargs)
     finally:
         kwargs.clear()
     return built, options

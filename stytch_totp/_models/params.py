@@ -8,7 +8,6 @@ show as ``<hidden>``, fields left at ``None`` are left out.
 
 import copy
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,8 +35,6 @@ __all__ = [
     "RecoverParams",
     "RecoveryCodesParams",
 ]
-
-_SIX_ASCII_DIGITS = re.compile(r"[0-9]{6}")
 
 
 def _text(max_length: int, *, optional: bool = False) -> Any:
@@ -86,7 +83,8 @@ def _totp_code(_: Any, attribute: "attrs.Attribute[Any]", value: object) -> None
     # The value is a secret: the message describes it without repeating it.
     if not isinstance(value, str):
         raise InvalidParamsError(attribute.name, f"must be a str, not {type(value).__name__}")
-    if _SIX_ASCII_DIGITS.fullmatch(value) is None:
+    # isascii() first: isdigit() alone would take other scripts' digits, and superscripts.
+    if not (len(value) == TOTP_CODE_DIGITS and value.isascii() and value.isdigit()):
         raise InvalidParamsError(
             attribute.name,
             f"must be exactly {TOTP_CODE_DIGITS} ASCII digits (got {len(value)} characters)",

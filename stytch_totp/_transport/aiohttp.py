@@ -223,11 +223,13 @@ class AiohttpTransport:
 
     async def send(self, request: TransportRequest) -> TransportResponse:
         """POST ``request``; never follows redirects, so credentials stay with this host."""
-        if self.closed:
+        if self._closed:
             raise TransportError(
                 "the transport is closed", request_sent=False, kind=FailureKind.CLOSED
             )
-        session = self._get_session(request.headers)
+        session = self._session
+        if session is None or self._loop is not asyncio.get_running_loop():
+            session = self._get_session(request.headers)
         attempt = _Attempt()
         token = _CURRENT_ATTEMPT.set(attempt)
         failure: TransportError | None = None
@@ -266,7 +268,8 @@ class AiohttpTransport:
             return TransportResponse(response.status, response.headers, body)
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            if not self._closed or (task is not None and task.cancelling()):
+            # ``closed`` (re-read: the client may have been closed while this call waited).
+            if not self.closed or (task is not None and task.cancelling()):
                 raise
             # aiohttp cancels the requests waiting for a pooled connection when it closes.
             failure = TransportError(

@@ -44,18 +44,6 @@ def test_rss_counts_every_call_and_the_server_saw_them_in_flight() -> None:
     assert stats["peak_pending"] == 200
 
 
-def test_parse_compares_both_sdks_on_the_same_body() -> None:
-    result = run.run_worker(["parse", "--rounds", "2", "--number", "20"])
-    assert set(result["us"]) == {
-        "official_bytes",
-        "stytch_totp_bytes",
-        "official_dict",
-        "stytch_totp_dict",
-    }
-    assert all(len(samples) == 2 for samples in result["samples_us"].values())
-    assert result["body_bytes"] > 3000
-
-
 def test_import_time_is_read_from_importtime() -> None:
     # A module nothing imports at interpreter start-up (under coverage, `json` already is).
     assert run.import_time_us("colorsys") > 0

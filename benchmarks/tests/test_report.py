@@ -487,7 +487,7 @@ def test_only_a_complete_full_run_asks_the_scripts_to_write_the_docs(
     options = run.parse_arguments(argv)
 
     synced = run.run_sync(options)
-    run.run_emulator(options)
+    emulated = run.run_emulator(options)
     parsed = run.run_parse_models(options)
 
     assert calls.commands == [
@@ -498,6 +498,7 @@ def test_only_a_complete_full_run_asks_the_scripts_to_write_the_docs(
     suffix = "-quick" if "--quick" in argv else ""
     assert synced["report"] == {"read": f"sync{suffix}.json"}
     assert synced["wrote_docs"] == ("--write-docs" in sync)
+    assert emulated["report"] == {"read": f"emulator{suffix}.json"}
     assert parsed["raw"] == {"read": f"parse{suffix}.json"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import shutil
 from collections.abc import Sequence
@@ -531,3 +532,72 @@ def test_without_valgrind_nothing_is_counted_and_the_reason_is_kept(
         ["bench_sync.py", "--write-docs"],
         ["bench_emulator.py", "--write-docs"],
     ]
+
+
+def canned_phases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every phase of ``run.main`` returns its part of ``sample_results``; outputs under tmp_path.
+
+    Returns the stand-in docs page, whose prose surrounds both generated sections.
+    """
+    results = sample_results()
+    for name, phase in (
+        ("measure_imports", "import"),
+        ("measure_throughput", "throughput"),
+        ("measure_rss", "rss"),
+        ("run_instructions", "instructions"),
+        ("run_bulk", "bulk"),
+        ("run_sync", "sync"),
+        ("run_emulator", "emulator"),
+        ("run_parse_models", "models"),
+    ):
+        monkeypatch.setattr(run, name, lambda options, phase=phase: results.get(phase, {}))
+    page = tmp_path / "docs" / "benchmarks.md"
+    page.parent.mkdir()
+    page.write_text(
+        f"{PROSE_BEFORE}{_report.BREAKDOWN_BEGIN_MARKER}\nnot yet\n{_report.BREAKDOWN_END_MARKER}\n"
+        f"{_report.BEGIN_MARKER}\nold\n{_report.END_MARKER}{PROSE_AFTER}",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(run, "DOCS_PAGE", page)
+    monkeypatch.setattr(run, "DOCS_CHART", tmp_path / "docs" / "_static" / "benchmarks.png")
+    monkeypatch.setattr(run, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(run, "REPO", tmp_path)
+    return page
+
+
+def test_a_complete_run_fills_both_generated_sections_of_the_page(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = canned_phases(monkeypatch, tmp_path)
+
+    assert run.main([]) == 0
+
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith(PROSE_BEFORE)
+    assert text.endswith(PROSE_AFTER)
+    assert "not yet" not in text
+    assert "| authenticate | 16 | 500.0k | 520.0k (81%) |" in text
+    assert "\nold\n" not in text
+    assert "### Targets" in text
+    assert (tmp_path / "docs" / "_static" / "benchmarks.png").exists()
+    saved = json.loads((tmp_path / "results" / "core.json").read_text(encoding="utf-8"))
+    assert set(run.PHASES) <= set(saved)
+    assert "Targets:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "suffix"), [(["--quick"], "-quick"), (["--only", "instructions"], "-partial")]
+)
+def test_a_quick_or_partial_run_leaves_the_docs_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], suffix: str
+) -> None:
+    page = canned_phases(monkeypatch, tmp_path)
+    before = page.read_bytes()
+
+    assert run.main(argv) == 0
+
+    assert page.read_bytes() == before
+    assert not (tmp_path / "docs" / "_static").exists()
+    written = (tmp_path / "results" / f"benchmarks{suffix}.md").read_text(encoding="utf-8")
+    assert _report.BREAKDOWN_BEGIN_MARKER in written
+    assert (tmp_path / "results" / f"core{suffix}.json").exists()

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import run
-from _report import VARIANT_ORDER
+from _report import LAYER_LABELS, VARIANT_ORDER
 
 
-@pytest.mark.parametrize("variant", VARIANT_ORDER)
+@pytest.mark.parametrize("variant", [*VARIANT_ORDER, *LAYER_LABELS])
 def test_each_variant_measures_real_answers(server: tuple[str, int], variant: str) -> None:
     url, _ = server
     for endpoint in ("authenticate", "create"):

@@ -68,10 +68,13 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The benchmarks (about 10 minutes; ``nox -s bench -- --quick`` for a one-minute smoke run).
+    """The benchmarks: timed, and counted under callgrind (about 45 minutes on 2 shared cores).
 
-    A full run rewrites docs/benchmarks.md (between its markers) and docs/_static/benchmarks.png
-    and prints the ratios; see ``python benchmarks/run.py --help`` for the other options.
+    Counting instructions takes about 25 of those minutes. ``nox -s bench -- --quick`` is a smoke
+    run (about 17 minutes, 15 of them counting; add ``--only import throughput rss bulk sync
+    emulator models`` for a two-minute run without the count). Only a complete full run rewrites
+    docs/benchmarks.md (between its markers) and docs/_static/benchmarks.png; every run prints
+    the ratios and the targets. See ``python benchmarks/run.py --help`` for the other options.
     """
     session.install(
         "-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "bench")

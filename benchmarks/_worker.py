@@ -4,7 +4,6 @@
 
     python benchmarks/_worker.py throughput VARIANT ENDPOINT --url URL --concurrency C --requests N
     python benchmarks/_worker.py rss VARIANT --url URL --calls N
-    python benchmarks/_worker.py parse --rounds R --number N
 
 Each prints one JSON object on stdout. CPU time is ``time.process_time()`` of this process only:
 the server runs in another one.
@@ -19,12 +18,10 @@ import json
 import resource
 import sys
 import time
-import timeit
 from collections.abc import Awaitable, Callable
-from statistics import median
 from typing import Any
 
-from _variants import LAYERS, USER_ID, VARIANTS, check_result
+from _variants import LAYERS, VARIANTS, check_result
 
 
 def _raise_fd_limit() -> None:
@@ -100,62 +97,6 @@ async def rss(variant_name: str, url: str, calls: int) -> dict[str, Any]:
     return {"peak_rss_kib": peak, "rss_before_kib": before, "calls": completed - 1}
 
 
-def parse(rounds: int, number: int) -> dict[str, Any]:
-    """µs to turn one authenticate response into typed models: stytch-totp vs the official SDK.
-
-    Two measures, each SDK on its own path: from the response bytes (what a call really pays:
-    stytch-totp decodes with orjson, the official SDK with aiohttp's ``resp.json()``, i.e. the
-    stdlib ``json``), and from an already-decoded dict (the model layer alone).
-    """
-    import orjson
-    from _server import response_bodies, with_user_id
-    from multidict import CIMultiDict, CIMultiDictProxy
-    from stytch.consumer.models.totps import AuthenticateResponse as OfficialAuthenticateResponse
-
-    from stytch_totp import AuthenticateResponse
-    from stytch_totp._core.converter import converter
-    from stytch_totp._core.protocol import AUTHENTICATE, decode_response
-
-    body = with_user_id(response_bodies()["authenticate"], USER_ID)
-    data = orjson.loads(body)
-    headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
-
-    def official_from_bytes() -> object:
-        return OfficialAuthenticateResponse.from_json(200, json.loads(body))
-
-    def official_from_dict() -> object:
-        return OfficialAuthenticateResponse.from_json(200, data)
-
-    def totp_from_bytes() -> object:
-        return decode_response(AUTHENTICATE, 200, headers, body)
-
-    def totp_from_dict() -> object:
-        return converter.structure(data, AuthenticateResponse)
-
-    cases: dict[str, Callable[[], object]] = {
-        "official_bytes": official_from_bytes,
-        "stytch_totp_bytes": totp_from_bytes,
-        "official_dict": official_from_dict,
-        "stytch_totp_dict": totp_from_dict,
-    }
-    for function in cases.values():
-        check_result("authenticate", function())
-        timeit.timeit(function, number=number // 10 or 1)  # warm-up
-    samples: dict[str, list[float]] = {case: [] for case in cases}
-    names = list(cases)
-    for round_index in range(rounds):
-        # Alternate the order, so no case always runs right after another one.
-        order = names if round_index % 2 == 0 else names[::-1]
-        for case in order:
-            seconds = timeit.timeit(cases[case], number=number)
-            samples[case].append(seconds / number * 1e6)
-    return {
-        "body_bytes": len(body),
-        "us": {case: median(values) for case, values in samples.items()},
-        "samples_us": samples,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="One benchmark measurement (used by run.py).")
     modes = parser.add_subparsers(dest="mode", required=True)
@@ -170,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     rss_parser.add_argument("variant", choices=sorted(VARIANTS))
     rss_parser.add_argument("--url", required=True)
     rss_parser.add_argument("--calls", type=int, required=True)
-    parse_parser = modes.add_parser("parse")
-    parse_parser.add_argument("--rounds", type=int, default=7)
-    parse_parser.add_argument("--number", type=int, default=2000)
     args = parser.parse_args(argv)
 
     result: dict[str, Any]
@@ -187,11 +125,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.warmup,
             )
         )
-    elif args.mode == "rss":
+    else:
         _raise_fd_limit()
         result = asyncio.run(rss(args.variant, args.url, args.calls))
-    else:
-        result = parse(args.rounds, args.number)
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

@@ -8,18 +8,22 @@ Three measurements, each in fresh worker processes (this script re-runs itself w
 against ``benchmarks/_server.py`` in a process of its own:
 
 * throughput at concurrency 64: ``create_many`` vs the loops people write by hand today, an
-  ``asyncio.Semaphore`` and ``asyncio.gather`` around raw aiohttp calls, tuned (precomputed
-  header, orjson, no models: the target's baseline) or written the common way (``json=``,
-  ``BasicAuth``, ``resp.json()``), or around the SDK's own ``client.totps.create``; the order of
-  the variants rotates between repetitions and the figures are medians of per-repetition ratios.
-  The SDK loop isolates what the engine itself costs from what the SDK's calls cost (typed
-  models, validation);
+  ``asyncio.Semaphore`` and ``asyncio.gather`` around raw aiohttp calls written the common way
+  (``json=``, ``BasicAuth``, ``resp.json()``: the first target's baseline) or tuned (precomputed
+  header, orjson, no models: informative), or around the SDK's own ``client.totps.create`` (the
+  second target's baseline); the order of the variants rotates between repetitions and the
+  figures are medians of per-repetition ratios. The SDK loop isolates what the engine itself costs
+  from what the SDK's calls cost (typed models, validation);
 * the same throughput comparison, ``create_many`` vs the tuned raw loop only, against a server
   that holds every response back 20 ms, as a remote API would: informative, with no target;
 * peak memory (``ru_maxrss`` of the worker) for ``create_many`` over 1,000 vs 100,000 inputs read
   from a generator: the difference shows whether memory stays flat as the input grows.
 
-Prints Markdown tables (the lines starting with ``|``) and writes ``benchmarks/results/bulk.json``.
+Targets (issue 14): ``create_many`` throughput at least 1.0x the naive raw loop's and at least
+0.95x the loop over ``client.totps.create``; and peak RSS flat as the input grows.
+
+Prints Markdown tables (the lines starting with ``|``) and writes ``benchmarks/results/bulk.json``
+(``bulk-quick.json`` with ``--quick``).
 Exits 0 when it ran, whether or not the targets were met (the tables say); non-zero on failure.
 """
 
@@ -44,14 +48,15 @@ from typing import Any, Final
 
 HERE: Final = Path(__file__).resolve().parent
 SERVER_SCRIPT: Final = HERE / "_server.py"
-RESULTS: Final = HERE / "results" / "bulk.json"
+RESULTS_DIR: Final = HERE / "results"
 
 PROJECT_ID: Final = "project-test-00000000-0000-4000-8000-000000000000"
 SECRET: Final = "secret-test-bench-bench-bench-bench-bench="
 
 CONCURRENCY: Final = 64
-#: Target: create_many throughput at least this fraction of the hand-written loop's.
-THROUGHPUT_TARGET: Final = 0.90
+#: Targets: create_many throughput at least this multiple of each hand-written loop's (by the
+#: loop's name in ``VARIANTS``). The tuned raw loop's ratio is shown too, with no target.
+THROUGHPUT_TARGETS: Final = {"naive_raw": 1.0, "sdk_loop": 0.95}
 #: Target: peak RSS for the large input exceeds the small one's by less than this many MB.
 MEMORY_TARGET_MB: Final = 20.0
 
@@ -151,6 +156,12 @@ VARIANTS: Final = {
     "raw": run_raw_loop,
     "naive_raw": run_naive_raw_loop,
     "sdk_loop": run_sdk_loop,
+}
+#: The hand-written loops, as the target rows name them.
+LOOP_LABELS: Final = {
+    "raw": "tuned raw aiohttp semaphore loop",
+    "naive_raw": "naive raw aiohttp semaphore loop",
+    "sdk_loop": "semaphore loop over `client.totps.create`",
 }
 
 
@@ -283,20 +294,20 @@ def markdown(report: dict[str, Any]) -> str:
     slow = report["with_latency"]
     small, large = mem["inputs"]
     rate, cpu, ratio = speed["median_rate"], speed["median_cpu_us"], speed["median_ratio"]
-    met_speed = ratio["raw"] >= THROUGHPUT_TARGET
     met_memory = mem["difference_mb"] < MEMORY_TARGET_MB
+    repetitions = len(next(iter(speed["ratios"].values())))
     rows = [
         f"| Concurrency {speed['concurrency']}, {speed['requests']:,} creates per run,"
-        f" {len(speed['ratios']['raw'])} rotated repetitions (medians) | `create_many`"
-        " | tuned raw aiohttp + semaphore (the target's baseline) | naive raw aiohttp + semaphore"
-        " | `client.totps.create` + semaphore |",
+        f" {repetitions} rotated repetitions (medians) | `create_many`"
+        " | naive raw aiohttp + semaphore | `client.totps.create` + semaphore"
+        " | tuned raw aiohttp + semaphore (informative) |",
         "|---|---:|---:|---:|---:|",
-        f"| requests/s | {rate['create_many']:,.0f} | {rate['raw']:,.0f}"
-        f" | {rate['naive_raw']:,.0f} | {rate['sdk_loop']:,.0f} |",
-        f"| client CPU µs/request | {cpu['create_many']:,.0f} | {cpu['raw']:,.0f}"
-        f" | {cpu['naive_raw']:,.0f} | {cpu['sdk_loop']:,.0f} |",
-        f"| `create_many` throughput / this loop's | 1 | {ratio['raw']:.3f}"
-        f" | {ratio['naive_raw']:.3f} | {ratio['sdk_loop']:.3f} |",
+        f"| requests/s | {rate['create_many']:,.0f} | {rate['naive_raw']:,.0f}"
+        f" | {rate['sdk_loop']:,.0f} | {rate['raw']:,.0f} |",
+        f"| client CPU µs/request | {cpu['create_many']:,.0f} | {cpu['naive_raw']:,.0f}"
+        f" | {cpu['sdk_loop']:,.0f} | {cpu['raw']:,.0f} |",
+        f"| `create_many` throughput / this loop's | 1 | {ratio['naive_raw']:.3f}"
+        f" | {ratio['sdk_loop']:.3f} | {ratio['raw']:.3f} |",
         "",
         f"| With {slow['latency_seconds'] * 1000:.0f} ms of server latency (informative, no target)"
         " | `create_many` | tuned raw aiohttp + semaphore |",
@@ -315,11 +326,16 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| Target | Result | Met |",
         "|---|---|---|",
-        f"| throughput >= {THROUGHPUT_TARGET:.2f}x the tuned raw aiohttp loop"
-        f" | {ratio['raw']:.3f}x | {'yes' if met_speed else 'no'} |",
-        f"| peak RSS, {large:,} vs {small:,} inputs, differs by < {MEMORY_TARGET_MB:.0f} MB"
-        f" | {mem['difference_mb']:+.1f} MB | {'yes' if met_memory else 'no'} |",
     ]
+    for loop, limit in THROUGHPUT_TARGETS.items():
+        rows.append(
+            f"| throughput >= {limit:.2f}x the {LOOP_LABELS[loop]}"
+            f" | {ratio[loop]:.3f}x | {'yes' if ratio[loop] >= limit else 'no'} |"
+        )
+    rows.append(
+        f"| peak RSS, {large:,} vs {small:,} inputs, differs by < {MEMORY_TARGET_MB:.0f} MB"
+        f" | {mem['difference_mb']:+.1f} MB | {'yes' if met_memory else 'no'} |"
+    )
     return "\n".join(rows)
 
 
@@ -344,15 +360,21 @@ def drive(options: argparse.Namespace) -> None:
         "memory": mem,
         "with_latency": {"latency_seconds": LATENCY, **slow},
         "targets": {
-            "throughput_ratio_vs_raw_min": THROUGHPUT_TARGET,
+            "throughput_ratio_min": THROUGHPUT_TARGETS,
             "memory_difference_mb_max": MEMORY_TARGET_MB,
         },
     }
     report["markdown"] = markdown(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    results = results_path(options.quick)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(report["markdown"])
-    log(f"wrote {RESULTS.relative_to(HERE.parent)}")
+    log(f"wrote {results.relative_to(HERE.parent)}")
+
+
+def results_path(quick: bool) -> Path:
+    """Where the raw results go: a quick run never overwrites a full run's."""
+    return RESULTS_DIR / ("bulk-quick.json" if quick else "bulk.json")
 
 
 def main() -> None:

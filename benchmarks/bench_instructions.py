@@ -2,7 +2,8 @@
 
 ::
 
-    python benchmarks/bench_instructions.py [--quick] [--variants ...] [--cells ...]
+    python benchmarks/bench_instructions.py [--quick] [--layers] [--variants ...]
+        [--endpoints ...] [--concurrency ...]
 
 Timed CPU on a shared 2-core machine spreads 0.7x-1.9x from run to run; instruction counts under
 ``valgrind --tool=callgrind`` repeat within a fraction of a percent. For each client variant
@@ -10,17 +11,21 @@ Timed CPU on a shared 2-core machine spreads 0.7x-1.9x from run to run; instruct
 (``benchmarks/_worker.py``) runs twice under callgrind, with ``N`` measured requests and with
 none; everything else (start-up, imports, the warm-up, opening the pool) is the same in both
 runs, so the difference of their totals divided by ``N`` is the client's instructions per
-request. The server runs natively in a process of its own and is not counted.
+request. The server runs natively in a process of its own and is not counted. Both runs get a fixed
+hash seed (the same dict and set layouts) and a warm bytecode cache (``benchmarks/results/pycache``,
+as after ``pip install``: compiling every module under callgrind would double each run's time).
+
+``--layers`` also counts two layers of stytch-totp (``_variants.LAYERS``): its transport alone and
+its call path without the models, so that ``run.py`` can say where its instructions go.
 
 Prints a Markdown table (lines starting with ``|``) and writes
-``benchmarks/results/instructions.json``.
+``benchmarks/results/instructions.json`` (``instructions-quick.json`` with ``--quick``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -30,10 +35,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from run import child_environment
+
 HERE: Final = Path(__file__).resolve().parent
 SERVER_SCRIPT: Final = HERE / "_server.py"
 WORKER_SCRIPT: Final = HERE / "_worker.py"
-RESULTS: Final = HERE / "results" / "instructions.json"
+RESULTS_DIR: Final = HERE / "results"
 
 VARIANTS: Final = ("naive", "tuned", "official", "stytch_totp")
 #: Layers of stytch-totp (``--layers``): its transport alone, and its call path without models.
@@ -56,6 +63,7 @@ class Server:
             [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--delay", "0"],
             stdout=subprocess.PIPE,
             text=True,
+            env=child_environment(),
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -70,6 +78,11 @@ class Server:
         self.process.wait(10)
 
 
+def results_path(quick: bool) -> Path:
+    """Where the counts of a run go: a quick run never overwrites a full run's."""
+    return RESULTS_DIR / ("instructions-quick.json" if quick else "instructions.json")
+
+
 def callgrind_total(arguments: list[str]) -> int:
     """Instructions (``Ir``) of one run of the worker under callgrind."""
     with tempfile.TemporaryDirectory() as directory:
@@ -82,7 +95,7 @@ def callgrind_total(arguments: list[str]) -> int:
             str(WORKER_SCRIPT),
             *arguments,
         ]
-        env = dict(os.environ, PYTHONHASHSEED="0")  # the same dict layouts in both runs
+        env = dict(child_environment(), PYTHONHASHSEED="0")  # the same dict layouts in both runs
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=3600, check=False, env=env
         )
@@ -92,6 +105,28 @@ def callgrind_total(arguments: list[str]) -> int:
         if found is None:
             raise SystemExit("callgrind wrote no total")
         return int(found.group(1))
+
+
+def warm_bytecode_cache(url: str, variants: list[str], endpoints: list[str]) -> None:
+    """Run each variant once, natively, so that no counted run compiles a module.
+
+    Otherwise the first counted run of a variant (the one with requests) would also pay for
+    compiling what it imports, and its count per request would be inflated by that.
+    """
+    for variant in variants:
+        for endpoint in endpoints:
+            command = [sys.executable, str(WORKER_SCRIPT), "throughput", variant, endpoint]
+            command += ["--url", url, "--concurrency", "1", "--requests", "0", "--warmup", "1"]
+            completed = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+                env=child_environment(),
+            )
+            if completed.returncode != 0:
+                raise SystemExit(f"{variant} {endpoint} failed:\n{completed.stderr[-3000:]}")
 
 
 def per_request(
@@ -126,32 +161,37 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
     settings = dict(QUICK if options.quick else FULL)
-    variants = list(options.variants) + (list(LAYER_VARIANTS) if options.layers else [])
+    variants = list(dict.fromkeys([*options.variants, *(LAYER_VARIANTS if options.layers else ())]))
     counts: dict[str, dict[str, float]] = {}
     with Server() as server:
+        warm_bytecode_cache(server.url, variants, list(options.endpoints))
         for endpoint in options.endpoints:
             for concurrency in options.concurrency:
                 cell = f"{endpoint} @ {concurrency}"
                 counts[cell] = {}
                 for variant in variants:
-                    log(f"{cell}: {variant}")
                     counts[cell][variant] = per_request(
                         server.url, variant, endpoint, concurrency, settings
                     )
+                    log(f"{cell}: {variant} {counts[cell][variant] / 1000:,.1f}k per request")
     lines = report(counts)
     print("\n".join(lines))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    results_path(options.quick).write_text(
         json.dumps(
             {
                 "when": datetime.now(UTC).isoformat(),
                 "python": sys.version.split()[0],
+                "quick": options.quick,
+                "layers": options.layers,
                 "settings": settings,
                 "instructions_per_request": counts,
                 "table": lines,
             },
             indent=2,
         )
+        + "\n",
+        encoding="utf-8",
     )
 
 

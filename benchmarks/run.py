@@ -1,11 +1,21 @@
 """Run the benchmark suite: ``nox -s bench`` (or ``python benchmarks/run.py [--quick]``).
 
-Every measurement runs in a fresh process against a local server in another process. Variants
-alternate (the order rotates with each repetition and cell), each is repeated, and ratios are taken
-between runs made back to back, then their median is reported. A full run writes
-``docs/benchmarks.md`` (between its markers) and ``docs/_static/benchmarks.png``; a quick or partial
-run writes the same outputs under ``benchmarks/results/`` instead, so the docs only ever show a
-complete, full run. Raw numbers always go to ``benchmarks/results/core*.json``.
+Every measurement runs in a fresh process against a local server in another process. Two kinds of
+figure check issue 14's targets:
+
+* *timed*: variants alternate (the order rotates with each repetition and cell), each is repeated,
+  and ratios are taken between runs made back to back, then their median is reported;
+* *counted*: instructions per request under callgrind (``bench_instructions.py``; ``--layers`` in
+  full mode, for the breakdown of where stytch-totp's instructions go), deterministic on a busy
+  machine. Without valgrind the phase is skipped and its targets say n/a.
+
+The phases, in order: ``import``, ``throughput``, ``rss``, ``instructions``, ``bulk``
+(``bench_bulk.py``), ``sync`` (``bench_sync.py``), ``emulator`` (``bench_emulator.py``) and
+``models`` (``bench_parse.py``). A complete full run writes ``docs/benchmarks.md`` (between its
+markers; the sync, emulator and parse scripts write their own sections) and
+``docs/_static/benchmarks.png``; a quick or partial run writes the same outputs under
+``benchmarks/results/`` instead and never touches the docs, so they only ever show a complete, full
+run. Raw numbers of every phase always go to ``benchmarks/results/core*.json``.
 """
 
 from __future__ import annotations
@@ -38,10 +48,21 @@ DOCS_CHART: Final = REPO / "docs" / "_static" / "benchmarks.png"
 BULK_SCRIPT: Final = HERE / "bench_bulk.py"
 EMULATOR_SCRIPT: Final = HERE / "bench_emulator.py"
 PARSE_SCRIPT: Final = HERE / "bench_parse.py"
+INSTRUCTIONS_SCRIPT: Final = HERE / "bench_instructions.py"
+SYNC_SCRIPT: Final = HERE / "bench_sync.py"
 
 VARIANTS: Final = _report.VARIANT_ORDER
 IMPORT_MODULES: Final = ("stytch_totp", "stytch", "aiohttp")
-PHASES: Final = ("parse", "import", "throughput", "rss", "bulk", "emulator", "models")
+PHASES: Final = (
+    "import",
+    "throughput",
+    "rss",
+    "instructions",
+    "bulk",
+    "sync",
+    "emulator",
+    "models",
+)
 
 #: Seconds a single worker may take before it is killed and the run fails.
 WORKER_TIMEOUT: Final = 180.0
@@ -234,101 +255,149 @@ def measure_imports(options: argparse.Namespace) -> list[dict[str, Any]]:
     return samples
 
 
-def measure_parse(options: argparse.Namespace) -> dict[str, Any]:
-    """Parse time of one authenticate response, both SDKs in one process."""
-    result = run_worker(
-        ["parse", "--rounds", str(options.parse_rounds), "--number", str(options.parse_number)]
-    )
-    _log(f"  parse µs: { {k: round(v, 1) for k, v in result['us'].items()} }")
-    return result
+def complete_run(options: argparse.Namespace) -> bool:
+    """A full (not quick) run of every phase: the only kind that writes the docs."""
+    return not options.quick and set(options.only or PHASES) == set(PHASES)
 
 
-def run_bulk(options: argparse.Namespace) -> dict[str, Any] | None:
-    """Run the bulk-enrollment benchmark if it exists; its Markdown tables and exit status."""
-    if not BULK_SCRIPT.exists():
-        _log("  bench_bulk.py not found: skipped")
-        return None
-    command = [sys.executable, str(BULK_SCRIPT)]
-    if options.quick:
-        usage = subprocess.run(
-            [*command, "--help"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=child_environment(),
-        )
-        if "--quick" in usage.stdout:
-            command.append("--quick")
+def _read_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _suffix(options: argparse.Namespace) -> str:
+    """How the scripts name the raw results of a quick run (``bulk-quick.json``...)."""
+    return "-quick" if options.quick else ""
+
+
+def run_script(
+    command: Sequence[str], name: str, timeout: float, *, show_progress: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run one of the benchmark scripts from the repository root; fail with its stderr's tail.
+
+    ``show_progress`` lets its stderr through to the terminal (long phases log their progress).
+    """
     try:
         completed = subprocess.run(
-            command,
-            capture_output=True,
+            [sys.executable, *command],
+            stdout=subprocess.PIPE,
+            stderr=None if show_progress else subprocess.PIPE,
             text=True,
-            timeout=900,
+            timeout=timeout,
             check=False,
             cwd=REPO,
             env=child_environment(),
         )
     except subprocess.TimeoutExpired:
-        return {"markdown": "", "returncode": -1, "command": command[1:]}
+        raise BenchmarkError(f"{name} timed out after {timeout:.0f} s") from None
+    if completed.returncode != 0:
+        detail = "" if show_progress else f":\n{(completed.stderr or '')[-2000:]}"
+        raise BenchmarkError(f"{name} failed (exit status {completed.returncode}){detail}")
+    return completed
+
+
+def run_instructions(options: argparse.Namespace) -> dict[str, Any]:
+    """Instructions per request under callgrind (``bench_instructions.py``), or why not.
+
+    Quick mode counts fewer requests; full mode also counts stytch-totp's layers (``--layers``).
+    """
+    if shutil.which("valgrind") is None:
+        reason = "valgrind is not installed, so nothing was counted"
+        _log(f"  skipped: {reason} (the counted targets say n/a)")
+        return {"skipped": reason}
+    arguments = ["--quick"] if options.quick else ["--layers"]
+    run_script(
+        [str(INSTRUCTIONS_SCRIPT), *arguments],
+        "bench_instructions.py",
+        timeout=4 * 3600,
+        show_progress=True,
+    )
+    counted = _read_json(RESULTS_DIR / f"instructions{_suffix(options)}.json")
+    return {"command": arguments, **counted}
+
+
+def run_bulk(options: argparse.Namespace) -> dict[str, Any]:
+    """Run the bulk-enrollment benchmark: its Markdown tables, exit status and raw results."""
+    arguments = ["--quick"] if options.quick else []
+    try:
+        completed = subprocess.run(
+            [sys.executable, str(BULK_SCRIPT), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+            cwd=REPO,
+            env=child_environment(),
+        )
+    except subprocess.TimeoutExpired:
+        _log("  bench_bulk.py timed out")
+        return {"markdown": "", "returncode": -1, "command": arguments, "report": None}
     table_lines: list[str] = []
     for line in completed.stdout.splitlines():
         if line.startswith("|"):
             table_lines.append(line)
         elif table_lines and table_lines[-1] != "":
             table_lines.append("")
+    report = None
     if completed.returncode != 0:
         _log(f"  bench_bulk.py failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
+    else:
+        report = _read_json(RESULTS_DIR / f"bulk{_suffix(options)}.json")
     return {
         "markdown": "\n".join(table_lines),
         "returncode": completed.returncode,
-        "command": command[1:],
+        "command": arguments,
+        "report": report,
     }
 
 
+def run_sync(options: argparse.Namespace) -> dict[str, Any]:
+    """``bench_sync.py``: ``SyncClient`` against ``requests`` and the official sync SDK.
+
+    Counted too (``--callgrind``) in full mode when valgrind is there; it writes its own section
+    of the docs page on a complete full run only.
+    """
+    write_docs = complete_run(options)
+    arguments = [
+        *(["--quick"] if options.quick else []),
+        *(["--callgrind"] if not options.quick and shutil.which("valgrind") else []),
+        *(["--write-docs"] if write_docs else []),
+    ]
+    completed = run_script([str(SYNC_SCRIPT), *arguments], "bench_sync.py", timeout=3600)
+    _log("\n".join(line for line in completed.stdout.splitlines() if line.startswith(("|", "-"))))
+    report = _read_json(RESULTS_DIR / f"sync{_suffix(options)}.json")
+    return {"command": arguments, "wrote_docs": write_docs, "report": report}
+
+
 def run_emulator(options: argparse.Namespace) -> dict[str, Any]:
-    """Run ``bench_emulator.py``: on a full run it writes its own section of the docs page."""
-    command = [sys.executable, str(EMULATOR_SCRIPT)]
+    """Run ``bench_emulator.py``: on a complete full run it writes its own section of the docs."""
+    arguments = []
     if options.quick:
-        command.append("--quick")
-    elif options.only is None:  # a complete run: the docs page shows it (valgrind permitting)
-        command += ["--write-docs", *(["--instructions"] if shutil.which("valgrind") else [])]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=1800, check=False, env=child_environment()
-    )
-    if completed.returncode != 0:
-        raise BenchmarkError(f"bench_emulator.py failed:\n{completed.stderr[-2000:]}")
+        arguments.append("--quick")
+    elif complete_run(options):  # the docs page shows it (valgrind permitting)
+        arguments += ["--write-docs", *(["--instructions"] if shutil.which("valgrind") else [])]
+    completed = run_script([str(EMULATOR_SCRIPT), *arguments], "bench_emulator.py", 3600)
     _log("\n".join(line for line in completed.stdout.splitlines() if line.startswith("|")))
-    return {"markdown": completed.stdout, "command": command[1:]}
+    report = _read_json(RESULTS_DIR / f"emulator{_suffix(options)}.json")
+    return {"markdown": completed.stdout, "command": arguments, "report": report}
 
 
 def run_parse_models(options: argparse.Namespace) -> dict[str, Any]:
     """The model-layer parse benchmark (``bench_parse.py``: timed, and counted by callgrind).
 
-    It writes its own section of the docs page, in a full run only (else under results/).
+    It writes its own section of the docs page on a complete full run only (else under
+    results/). Returns what it prints (the page it wrote, the authenticate dict → models ratios
+    of time and of instructions) with its raw results.
     """
-    full = not options.quick and set(options.only or PHASES) == set(PHASES)
-    command = [
-        sys.executable,
-        str(PARSE_SCRIPT),
+    arguments = [
         *(["--quick"] if options.quick else []),
-        *(["--write-docs"] if full else []),
+        *(["--write-docs"] if complete_run(options) else []),
     ]
-    completed = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-        cwd=REPO,
-        env=child_environment(),
-    )
-    if completed.returncode != 0:
-        raise BenchmarkError(f"bench_parse.py failed:\n{completed.stderr[-2000:]}")
+    completed = run_script([str(PARSE_SCRIPT), *arguments], "bench_parse.py", 3600)
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     _log(f"  models: {result}")
-    return result
+    raw = _read_json(RESULTS_DIR / f"parse{_suffix(options)}.json")
+    return {**result, "command": arguments, "raw": raw}
 
 
 def _cpu_model() -> str:
@@ -364,7 +433,11 @@ def _meta() -> dict[str, Any]:
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run (about 17 minutes, 15 of them counting instructions; under 2 without)",
+    )
     parser.add_argument("--only", nargs="+", choices=PHASES, help="run only these phases")
     parser.add_argument("--reps", type=int, help="repetitions of each throughput cell")
     parser.add_argument("--requests", type=int, help="measured requests per throughput run")
@@ -378,8 +451,6 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--rss-delay", type=float, default=1.0, help="server delay (s) for the RSS figure"
     )
     parser.add_argument("--import-reps", type=int, help="repetitions of each import")
-    parser.add_argument("--parse-rounds", type=int, help="timeit rounds of the parse figure")
-    parser.add_argument("--parse-number", type=int, help="parses per timeit round")
     options = parser.parse_args(argv)
     defaults = (
         {
@@ -389,8 +460,6 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
             "rss_calls": 2000,
             "rss_reps": 1,
             "import_reps": 3,
-            "parse_rounds": 3,
-            "parse_number": 300,
         }
         if options.quick
         else {
@@ -400,8 +469,6 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
             "rss_calls": 10_000,
             "rss_reps": 3,
             "import_reps": 9,
-            "parse_rounds": 9,
-            "parse_number": 2000,
         }
     )
     for name, value in defaults.items():
@@ -428,17 +495,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rss_reps",
                 "rss_delay",
                 "import_reps",
-                "parse_rounds",
-                "parse_number",
             )
         },
     }
     measures = {
-        "parse": measure_parse,
         "import": measure_imports,
         "throughput": measure_throughput,
         "rss": measure_rss,
+        "instructions": run_instructions,
         "bulk": run_bulk,
+        "sync": run_sync,
         "emulator": run_emulator,
         "models": run_parse_models,
     }
@@ -449,9 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             phase_started = time.monotonic()
             results[phase] = measures[phase](options)
             phase_seconds[phase] = round(time.monotonic() - phase_started, 1)
+            _log(f"{phase}: {phase_seconds[phase]:.0f} s")
     results["meta"]["duration_seconds"] = round(time.monotonic() - started, 1)
 
-    complete = not options.quick and set(phases) == set(PHASES)
+    complete = complete_run(options)
     suffix = "" if complete else "-quick" if options.quick else "-partial"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"core{suffix}.json").write_text(
@@ -467,11 +534,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report.write_chart(results, chart)
     generated = _report.markdown(results, chart_link if "throughput" in phases else None)
     document = page.read_text(encoding="utf-8") if page.exists() else "# Benchmarks\n"
-    page.write_text(_report.replace_generated(document, generated), encoding="utf-8")
+    document = _report.replace_generated(document, generated)
+    if "instructions" in phases:
+        document = _report.replace_generated(
+            document,
+            _report.breakdown_markdown(results),
+            _report.BREAKDOWN_BEGIN_MARKER,
+            _report.BREAKDOWN_END_MARKER,
+        )
+    page.write_text(document, encoding="utf-8")
 
     print(_report.ratio_summary(results))
+    written = [page] + ([chart] if "throughput" in phases else [])
     print(
-        f"Wrote {page.relative_to(REPO)} and {chart.relative_to(REPO)} "
+        f"Wrote {' and '.join(str(path.relative_to(REPO)) for path in written)} "
         f"in {results['meta']['duration_seconds']:.0f} s."
     )
     return 0

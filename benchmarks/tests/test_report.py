@@ -1,8 +1,12 @@
-"""``benchmarks/_report.py`` and the runner's helpers: pure functions over results."""
+"""``benchmarks/_report.py`` and the runner's helpers: pure functions over synthetic results."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,16 @@ import run
 
 PROSE_BEFORE = "# Benchmarks\n\nHow the numbers are obtained.\n\n## Results\n\n"
 PROSE_AFTER = "\n## Afterword\n\nStays.\n"
+
+#: Instructions per request of the synthetic run, the same in every cell.
+COUNTS = {
+    "naive": 660_000.0,
+    "tuned": 500_000.0,
+    "official": 950_000.0,
+    "stytch_totp": 640_000.0,
+    "transport_only": 520_000.0,
+    "no_models": 560_000.0,
+}
 
 
 def sample_results() -> dict[str, Any]:
@@ -53,19 +67,14 @@ def sample_results() -> dict[str, Any]:
         for rep in range(3)
         for module, us in (("stytch_totp", 180_000), ("stytch", 450_000), ("aiohttp", 110_000))
     ]
-    parse = {
-        "body_bytes": 4205,
-        "us": {
-            "official_bytes": 32.0,
-            "stytch_totp_bytes": 40.0,
-            "official_dict": 20.0,
-            "stytch_totp_dict": 34.0,
-        },
-        "samples_us": {
-            "official_bytes": [32.0, 64.0],
-            "stytch_totp_bytes": [40.0, 80.0],
-            "official_dict": [20.0, 40.0],
-            "stytch_totp_dict": [34.0, 68.0],
+    # Written in the reverse of table order: the report must sort the cells itself.
+    instructions = {
+        "when": "2026-01-01T00:00:00+00:00",
+        "settings": {"requests": 1000, "warmup": 300},
+        "instructions_per_request": {
+            f"{endpoint} @ {concurrency}": dict(COUNTS)
+            for endpoint in ("create", "authenticate")
+            for concurrency in (128, 16)
         },
     }
     return {
@@ -74,14 +83,34 @@ def sample_results() -> dict[str, Any]:
             "machine": "test CPU",
             "python": "3.11",
             "versions": {},
+            "phase_seconds": {"import": 12.0, "instructions": 1800.0},
         },
         "config": {"quick": False, "reps": 2, "requests": 2000, "warmup": 200},
         "throughput": throughput,
         "rss": rss,
         "import": imports,
-        "parse": parse,
-        "bulk": {"markdown": "| a | b |\n|---|---|\n| 1 | 2 |", "returncode": 0},
+        "instructions": instructions,
+        "models": {
+            "page": "docs/benchmarks.md",
+            "authenticate_dict_time_ratio": 0.52,
+            "authenticate_dict_instruction_ratio": 0.548,
+        },
+        "bulk": {
+            "markdown": "| a | b |\n|---|---|\n| 1 | 2 |",
+            "returncode": 0,
+            "report": {
+                "throughput": {"median_ratio": {"raw": 0.8, "naive_raw": 1.02, "sdk_loop": 0.94}}
+            },
+        },
+        "sync": {
+            "wrote_docs": False,
+            "report": {"table": ["| Threads | Client |", "|---|---|", "| 1 | SyncClient |"]},
+        },
     }
+
+
+def by_description(results: dict[str, Any]) -> dict[str, _report.Target]:
+    return {target.description: target for target in _report.targets(results)}
 
 
 def test_ratios_are_paired_within_each_repetition() -> None:
@@ -91,7 +120,6 @@ def test_ratios_are_paired_within_each_repetition() -> None:
         0.9
     )
     assert _report.import_ratio(results, "stytch_totp", "stytch") == pytest.approx(0.4)
-    assert _report.parse_ratio(results, "bytes") == pytest.approx(1.25)
     assert _report.rss_ratio(results, "stytch_totp") == pytest.approx(1.05)
 
 
@@ -107,43 +135,248 @@ def test_a_ratio_needs_both_runs_of_a_repetition() -> None:
     assert math.isnan(_report.throughput_ratio(results, "create", 16, "stytch_totp", "missing"))
 
 
-def test_targets_say_which_are_met() -> None:
-    verdicts = {t.description: t.met for t in _report.targets(sample_results())}
-    cpu_vs_naive = "CPU/request, authenticate, concurrency 16: stytch-totp ÷ naive raw aiohttp"
-    cpu_vs_tuned = "CPU/request, authenticate, concurrency 16: stytch-totp ÷ tuned raw aiohttp"
-    assert verdicts[cpu_vs_naive] is True  # 0.90 <= 0.95
-    assert verdicts[cpu_vs_tuned] is False  # 1.125 > 1.10
-    assert verdicts["Import time: `import stytch_totp` ÷ `import stytch`"] is True
-    parse_bytes = "Parse an authenticate response, bytes → models: stytch-totp ÷ official SDK"
-    assert verdicts[parse_bytes] is False
-    assert len(verdicts) == 4 * 2 + 4
+def test_instruction_ratios_come_from_the_counts_of_the_same_cell() -> None:
+    results = sample_results()
+    results["instructions"]["instructions_per_request"]["create @ 128"]["naive"] = 800_000.0
+
+    assert _report.instruction_ratio(
+        results, "authenticate", 16, "stytch_totp", "naive"
+    ) == pytest.approx(640 / 660)
+    assert _report.instruction_ratio(
+        results, "create", 128, "stytch_totp", "naive"
+    ) == pytest.approx(0.8)
+    assert math.isnan(_report.instruction_ratio(results, "create", 1, "stytch_totp", "naive"))
+    assert _report.instruction_cells(results) == [
+        ("authenticate", 16),
+        ("authenticate", 128),
+        ("create", 16),
+        ("create", 128),
+    ]
+
+
+def test_the_layers_add_up_to_the_full_client() -> None:
+    layers = _report.layer_breakdown(sample_results(), "authenticate", 16)
+
+    assert layers == {
+        "transport": 520_000.0,  # transport_only
+        "call_path": 40_000.0,  # no_models - transport_only
+        "models": 80_000.0,  # stytch_totp - no_models
+        "total": 640_000.0,
+    }
+    assert layers["transport"] + layers["call_path"] + layers["models"] == layers["total"]
+
+
+def test_without_the_layer_counts_there_is_no_breakdown() -> None:
+    results = sample_results()
+    for cell in results["instructions"]["instructions_per_request"].values():
+        del cell["no_models"]
+
+    assert _report.layer_breakdown(results, "authenticate", 16) is None
+    text = _report.breakdown_markdown(results)
+    assert text.startswith("Not counted in this run")
+    assert "--layers" in text
+
+
+def test_the_breakdown_table_has_one_row_per_cell_with_each_layers_share() -> None:
+    text = _report.breakdown_markdown(sample_results())
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+
+    assert len(rows) == 2 + 4  # header, rule, four cells
+    assert rows[2] == (
+        "| authenticate | 16 | 500.0k | 520.0k (81%) | 40.0k (6%) | 80.0k (12%) | 640.0k "
+        "| 660.0k | 950.0k |"
+    )
+    assert "2026-01-01 00:00 UTC" in text
+
+
+@pytest.mark.parametrize(
+    ("measured", "at_least", "met", "verdict"),
+    [
+        (1.00, False, True, "yes"),  # a ceiling is met at the limit
+        (1.001, False, False, "**no**"),
+        (0.999, True, False, "**no**"),  # a floor is missed just below it
+        (1.00, True, True, "yes"),
+        (1.30, True, True, "yes"),
+        (math.nan, False, None, "n/a"),
+        (math.nan, True, None, "n/a"),
+    ],
+)
+def test_a_target_is_a_ceiling_or_a_floor(
+    measured: float, at_least: bool, met: bool | None, verdict: str
+) -> None:
+    target = _report.Target("x", measured, 1.0, at_least=at_least)
+
+    assert target.met is met
+    assert target.verdict == verdict
+    assert target.bound == ("≥ 1.00x" if at_least else "≤ 1.00x")
+
+
+def test_a_missed_informative_target_is_not_shown_as_a_failure() -> None:
+    stretch = _report.Target("stretch", 0.97, 0.95, figure="counted", informative=True)
+
+    assert stretch.met is False
+    assert stretch.verdict == "no"
+
+
+def test_the_targets_are_issue_14s_each_with_its_figure() -> None:
+    targets = by_description(sample_results())
+    cell = "authenticate, concurrency 16"
+
+    vs_naive = targets[f"Instructions/request, {cell}: stytch-totp ÷ naive raw aiohttp"]
+    assert (vs_naive.limit, vs_naive.figure, vs_naive.met) == (1.00, "counted", True)
+    vs_official = targets[f"Instructions/request, {cell}: stytch-totp ÷ official stytch SDK"]
+    assert (vs_official.limit, vs_official.figure) == (0.75, "counted")
+    assert vs_official.measured == pytest.approx(640 / 950)
+    stretch = targets[f"Instructions/request, {cell}: stytch-totp ÷ naive raw aiohttp (stretch)"]
+    assert (stretch.limit, stretch.informative, stretch.met) == (0.95, True, False)  # 0.97
+    cpu = targets[f"CPU/request, {cell}: stytch-totp ÷ naive raw aiohttp"]
+    assert (cpu.limit, cpu.figure) == (1.05, "timed")
+    assert cpu.measured == pytest.approx(0.9)
+
+    parse = targets[
+        "Parse one authenticate body, dict → models: stytch-totp ÷ official SDK (pydantic)"
+    ]
+    assert (parse.measured, parse.limit, parse.figure) == (0.52, 0.55, "timed")
+    assert parse.note == "instructions: 0.548x"
+
+    naive_loop = targets[
+        "`create_many` throughput, concurrency 64: ÷ naive raw aiohttp semaphore loop"
+    ]
+    assert (naive_loop.measured, naive_loop.limit, naive_loop.at_least) == (1.02, 1.0, True)
+    assert naive_loop.met is True
+    sdk_loop = targets[
+        "`create_many` throughput, concurrency 64: ÷ semaphore loop over `client.totps.create`"
+    ]
+    assert (sdk_loop.measured, sdk_loop.limit, sdk_loop.at_least) == (0.94, 0.95, True)
+    assert sdk_loop.met is False
+
+    rss = targets["Peak RSS, 10,000 calls in flight: stytch-totp ÷ naive raw aiohttp"]
+    assert (rss.limit, rss.figure, rss.met) == (1.00, "memory", False)  # 1.05
+    imports = targets["Import time: `import stytch_totp` ÷ `import stytch`"]
+    assert (imports.limit, imports.met) == (0.5, True)
+
+    # Per cell (2 endpoints x 2 concurrencies): 3 counted rows and 1 timed; then 5 more.
+    assert len(targets) == 4 * 4 + 5
+    assert {(t.figure, t.informative) for t in targets.values()} == {
+        ("counted", False),
+        ("counted", True),
+        ("timed", False),
+        ("memory", False),
+    }
+
+
+def test_every_target_of_a_run_that_measured_nothing_is_n_a() -> None:
+    results = {"meta": {}, "config": {"quick": True}}
+    targets = _report.targets(results)
+
+    assert {target.verdict for target in targets} == {"n/a"}
+    assert len(targets) == 4 * 4 + 5
+    text = _report.markdown(results, None)
+    assert "Not counted in this run." in text
+    assert "Not measured in this run." in text
+    assert "**no**" not in text
+
+
+def test_without_valgrind_the_counted_targets_say_n_a_and_why() -> None:
+    results = sample_results()
+    results["instructions"] = {"skipped": "valgrind is not installed, so nothing was counted"}
+    targets = _report.targets(results)
+
+    assert {t.verdict for t in targets if t.figure == "counted"} == {"n/a"}
+    assert all(t.met is not None for t in targets if t.figure != "counted")
+    text = _report.markdown(results, None)
+    assert "Counted: skipped (valgrind is not installed, so nothing was counted)." in text
+    assert "Not counted in this run: valgrind is not installed" in text
+    assert "valgrind is not installed" in _report.breakdown_markdown(results)
+    assert "not counted (valgrind is not installed" in _report.ratio_summary(results)
 
 
 def test_markdown_has_every_figure_and_the_bulk_tables() -> None:
     text = _report.markdown(sample_results(), "_static/benchmarks.png")
     for heading in (
         "### Targets",
+        "### Instructions per request (callgrind",
         "### Client CPU per request",
         "### Requests per second",
         "### Peak RSS with 10,000 authenticate calls in flight",
         "### Import time",
-        "### Parse one authenticate response (4,205 bytes",
         "### Bulk enrollment",
+        "### Synchronous client",
+        "### Parsing a response",
     ):
         assert heading in text
-    assert "![" in text
     assert "(_static/benchmarks.png)" in text
     assert "| 1 | 2 |" in text
+    assert "| 1 | SyncClient |" in text
     assert "0.90x" in text
+    assert "Phases took import 0.2 min, instructions 30.0 min." in text
+
+
+def test_the_targets_table_says_which_figure_checks_each_row() -> None:
+    text = _report.markdown(sample_results(), None)
+    rows = {
+        line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1:]
+        for line in text.split("### Targets")[1].split("###")[0].splitlines()
+        if line.startswith("| ")
+    }
+
+    vs_naive = rows[
+        "Instructions/request, create, concurrency 128: stytch-totp ÷ naive raw aiohttp"
+    ]
+    assert vs_naive == ["counted", "0.970x", "≤ 1.00x", "yes", " |"]
+    parse = rows[
+        "Parse one authenticate body, dict → models: stytch-totp ÷ official SDK (pydantic)"
+    ]
+    assert parse == ["timed", "0.52x", "≤ 0.55x", "yes", "instructions: 0.548x |"]
+    sdk_loop = rows[
+        "`create_many` throughput, concurrency 64: ÷ semaphore loop over `client.totps.create`"
+    ]
+    assert sdk_loop[:4] == ["timed", "0.94x", "≥ 0.95x", "**no**"]
+    assert "*counted*: instructions per request under callgrind" in text
+
+
+def test_the_instructions_table_shows_every_variant_and_the_layers() -> None:
+    text = _report.markdown(sample_results(), None)
+    table = text.split("### Instructions per request")[1].split("###")[0]
+    header, _, first, *_ = [line for line in table.splitlines() if line.startswith("| ")]
+
+    assert header == (
+        "| Endpoint | Concurrency | naive raw aiohttp | tuned raw aiohttp | official stytch SDK "
+        "| stytch-totp: transport only | stytch-totp: without models | stytch-totp (full) "
+        "| stytch-totp ÷ naive | ÷ tuned | ÷ official |"
+    )
+    assert first == (
+        "| authenticate | 16 | 660.0k | 500.0k | 950.0k | 520.0k | 560.0k | 640.0k "
+        "| 0.970x | 1.280x | 0.674x |"
+    )
+
+
+def test_the_sync_tables_are_left_to_their_own_section_when_the_docs_have_them() -> None:
+    results = sample_results()
+    results["sync"]["wrote_docs"] = True
+
+    assert "### Synchronous client" not in _report.markdown(results, None)
 
 
 def test_markdown_of_a_partial_run_says_n_a_instead_of_failing() -> None:
     results = sample_results()
-    del results["rss"], results["import"], results["parse"], results["bulk"]
+    del results["rss"], results["import"], results["bulk"], results["models"]
     text = _report.markdown(results, None)
     assert "Peak RSS" in text
     assert "n/a" in text
     assert "### Peak RSS" not in text
+
+
+def test_the_summary_prints_every_target_with_its_verdict() -> None:
+    summary = _report.ratio_summary(sample_results())
+
+    assert "authenticate c=16     640.0k  ÷naive 0.970x  ÷tuned 1.280x  ÷official 0.674x" in (
+        summary
+    )
+    assert "[    met] counted Instructions/request, authenticate, concurrency 16" in summary
+    assert "[not yet] counted Instructions/request, authenticate, concurrency 16" in summary
+    assert "[ MISSED] timed   `create_many` throughput" in summary
+    assert "(limit ≤ 0.55x; instructions: 0.548x)" in summary
 
 
 def test_generated_block_replaces_only_what_is_between_the_markers() -> None:
@@ -158,6 +391,19 @@ def test_generated_block_replaces_only_what_is_between_the_markers() -> None:
     assert _report.replace_generated(updated, "new numbers") == updated
 
 
+def test_the_breakdown_has_markers_of_its_own() -> None:
+    breakdown = (_report.BREAKDOWN_BEGIN_MARKER, _report.BREAKDOWN_END_MARKER)
+    document = (
+        f"{PROSE_BEFORE}{breakdown[0]}\nold layers\n{breakdown[1]}\n"
+        f"{_report.BEGIN_MARKER}\nold numbers\n{_report.END_MARKER}{PROSE_AFTER}"
+    )
+    updated = _report.replace_generated(document, "new layers", *breakdown)
+
+    assert "new layers" in updated
+    assert "old layers" not in updated
+    assert "old numbers" in updated  # the results block is not the breakdown's
+
+
 def test_generated_block_is_appended_when_the_markers_are_missing() -> None:
     updated = _report.replace_generated(PROSE_BEFORE, "numbers")
     assert updated.startswith(PROSE_BEFORE.rstrip("\n"))
@@ -165,9 +411,13 @@ def test_generated_block_is_appended_when_the_markers_are_missing() -> None:
     assert "numbers" in updated
 
 
-def test_chart_is_a_png(tmp_path: Path) -> None:
+@pytest.mark.parametrize("counted", [True, False])
+def test_chart_is_a_png(tmp_path: Path, counted: bool) -> None:
+    results = sample_results()
+    if not counted:
+        results["instructions"] = {"skipped": "no valgrind"}
     chart = tmp_path / "static" / "chart.png"
-    _report.write_chart(sample_results(), chart)
+    _report.write_chart(results, chart)
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
@@ -185,3 +435,169 @@ def test_quick_mode_has_smaller_defaults_and_explicit_options_win() -> None:
     assert quick.reps < full.reps
     assert full.rss_calls == 10_000
     assert run.parse_arguments(["--quick", "--requests", "123"]).requests == 123
+    assert "parse" not in run.PHASES
+    with pytest.raises(SystemExit):
+        run.parse_arguments(["--only", "parse"])
+
+
+def test_only_a_complete_full_run_is_complete() -> None:
+    assert run.complete_run(run.parse_arguments([]))
+    assert run.complete_run(run.parse_arguments(["--only", *reversed(run.PHASES)]))
+    assert not run.complete_run(run.parse_arguments(["--quick"]))
+    assert not run.complete_run(run.parse_arguments(["--only", "sync"]))
+
+
+class ScriptCalls:
+    """Stands in for ``run.run_script``: records each command, reads canned results."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stdout: str = "") -> None:
+        self.commands: list[list[str]] = []
+        self.stdout = stdout
+        monkeypatch.setattr(run, "run_script", self)
+        monkeypatch.setattr(run, "_read_json", lambda path: {"read": path.name})
+
+    def __call__(
+        self, command: Sequence[str], name: str, timeout: float, *, show_progress: bool = False
+    ) -> Any:
+        self.commands.append([Path(command[0]).name, *command[1:]])
+        return argparse.Namespace(stdout=self.stdout, returncode=0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "sync", "emulator", "models"),
+    [
+        (["--quick"], ["--quick"], ["--quick"], ["--quick"]),
+        (["--only", "sync", "emulator", "models"], ["--callgrind"], [], []),
+        (
+            [],
+            ["--callgrind", "--write-docs"],
+            ["--write-docs", "--instructions"],
+            ["--write-docs"],
+        ),
+    ],
+)
+def test_only_a_complete_full_run_asks_the_scripts_to_write_the_docs(
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    sync: list[str],
+    emulator: list[str],
+    models: list[str],
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    calls = ScriptCalls(monkeypatch, stdout='{"page": "x"}\n')
+    options = run.parse_arguments(argv)
+
+    synced = run.run_sync(options)
+    emulated = run.run_emulator(options)
+    parsed = run.run_parse_models(options)
+
+    assert calls.commands == [
+        ["bench_sync.py", *sync],
+        ["bench_emulator.py", *emulator],
+        ["bench_parse.py", *models],
+    ]
+    suffix = "-quick" if "--quick" in argv else ""
+    assert synced["report"] == {"read": f"sync{suffix}.json"}
+    assert synced["wrote_docs"] == ("--write-docs" in sync)
+    assert emulated["report"] == {"read": f"emulator{suffix}.json"}
+    assert parsed["raw"] == {"read": f"parse{suffix}.json"}
+
+
+@pytest.mark.parametrize(("argv", "arguments"), [(["--quick"], ["--quick"]), ([], ["--layers"])])
+def test_the_instruction_phase_counts_the_layers_in_full_mode(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], arguments: list[str]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    calls = ScriptCalls(monkeypatch)
+
+    counted = run.run_instructions(run.parse_arguments(argv))
+
+    assert calls.commands == [["bench_instructions.py", *arguments]]
+    assert counted["read"] == ("instructions-quick.json" if argv else "instructions.json")
+
+
+def test_without_valgrind_nothing_is_counted_and_the_reason_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    calls = ScriptCalls(monkeypatch, stdout='{"page": "x"}\n')
+    options = run.parse_arguments([])
+
+    assert run.run_instructions(options) == {
+        "skipped": "valgrind is not installed, so nothing was counted"
+    }
+    run.run_sync(options)
+    run.run_emulator(options)
+    assert calls.commands == [
+        ["bench_sync.py", "--write-docs"],
+        ["bench_emulator.py", "--write-docs"],
+    ]
+
+
+def canned_phases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every phase of ``run.main`` returns its part of ``sample_results``; outputs under tmp_path.
+
+    Returns the stand-in docs page, whose prose surrounds both generated sections.
+    """
+    results = sample_results()
+    for name, phase in (
+        ("measure_imports", "import"),
+        ("measure_throughput", "throughput"),
+        ("measure_rss", "rss"),
+        ("run_instructions", "instructions"),
+        ("run_bulk", "bulk"),
+        ("run_sync", "sync"),
+        ("run_emulator", "emulator"),
+        ("run_parse_models", "models"),
+    ):
+        monkeypatch.setattr(run, name, lambda options, phase=phase: results.get(phase, {}))
+    page = tmp_path / "docs" / "benchmarks.md"
+    page.parent.mkdir()
+    page.write_text(
+        f"{PROSE_BEFORE}{_report.BREAKDOWN_BEGIN_MARKER}\nnot yet\n{_report.BREAKDOWN_END_MARKER}\n"
+        f"{_report.BEGIN_MARKER}\nold\n{_report.END_MARKER}{PROSE_AFTER}",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(run, "DOCS_PAGE", page)
+    monkeypatch.setattr(run, "DOCS_CHART", tmp_path / "docs" / "_static" / "benchmarks.png")
+    monkeypatch.setattr(run, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(run, "REPO", tmp_path)
+    return page
+
+
+def test_a_complete_run_fills_both_generated_sections_of_the_page(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = canned_phases(monkeypatch, tmp_path)
+
+    assert run.main([]) == 0
+
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith(PROSE_BEFORE)
+    assert text.endswith(PROSE_AFTER)
+    assert "not yet" not in text
+    assert "| authenticate | 16 | 500.0k | 520.0k (81%) |" in text
+    assert "\nold\n" not in text
+    assert "### Targets" in text
+    assert (tmp_path / "docs" / "_static" / "benchmarks.png").exists()
+    saved = json.loads((tmp_path / "results" / "core.json").read_text(encoding="utf-8"))
+    assert set(run.PHASES) <= set(saved)
+    assert "Targets:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "suffix"), [(["--quick"], "-quick"), (["--only", "instructions"], "-partial")]
+)
+def test_a_quick_or_partial_run_leaves_the_docs_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], suffix: str
+) -> None:
+    page = canned_phases(monkeypatch, tmp_path)
+    before = page.read_bytes()
+
+    assert run.main(argv) == 0
+
+    assert page.read_bytes() == before
+    assert not (tmp_path / "docs" / "_static").exists()
+    written = (tmp_path / "results" / f"benchmarks{suffix}.md").read_text(encoding="utf-8")
+    assert _report.BREAKDOWN_BEGIN_MARKER in written
+    assert (tmp_path / "results" / f"core{suffix}.json").exists()

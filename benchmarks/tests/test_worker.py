@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import run
-from _report import VARIANT_ORDER
+from _report import LAYER_LABELS, VARIANT_ORDER
 
 
-@pytest.mark.parametrize("variant", VARIANT_ORDER)
+@pytest.mark.parametrize("variant", [*VARIANT_ORDER, *LAYER_LABELS])
 def test_each_variant_measures_real_answers(server: tuple[str, int], variant: str) -> None:
     url, _ = server
     for endpoint in ("authenticate", "create"):
@@ -42,18 +42,6 @@ def test_rss_counts_every_call_and_the_server_saw_them_in_flight() -> None:
     assert result["calls"] == 200
     assert result["peak_rss_kib"] >= result["rss_before_kib"] > 0
     assert stats["peak_pending"] == 200
-
-
-def test_parse_compares_both_sdks_on_the_same_body() -> None:
-    result = run.run_worker(["parse", "--rounds", "2", "--number", "20"])
-    assert set(result["us"]) == {
-        "official_bytes",
-        "stytch_totp_bytes",
-        "official_dict",
-        "stytch_totp_dict",
-    }
-    assert all(len(samples) == 2 for samples in result["samples_us"].values())
-    assert result["body_bytes"] > 3000
 
 
 def test_import_time_is_read_from_importtime() -> None:

@@ -175,7 +175,14 @@ class StytchTOTP:
     async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
         import stytch_totp
 
-        options: dict[str, Any] = {"max_connections": 0} if unbounded_pool else {}
+        options: dict[str, Any] = {}
+        if unbounded_pool:
+            # 10,000 connections opened at once on a busy machine can take longer than the
+            # SDK's 5 s connect timeout: allow what aiohttp's defaults allow the raw loops.
+            options = {
+                "max_connections": 0,
+                "timeout": stytch_totp.Timeout(total=300.0, connect=30.0),
+            }
         self._client = stytch_totp.Client(PROJECT_ID, SECRET, base_url=base_url, **options)
         self._totps = self._client.totps
 
@@ -209,7 +216,8 @@ class StytchTransportOnly:
         self._transport = AiohttpTransport(max_connections=0 if unbounded_pool else 100)
         credentials = base64.b64encode(f"{PROJECT_ID}:{SECRET}".encode()).decode()
         headers = {"Authorization": f"Basic {credentials}", "Content-Type": "application/json"}
-        timeout = Timeout()
+        # As for the whole SDK above: aiohttp's default connect allowance when unbounded.
+        timeout = Timeout(total=300.0, connect=30.0) if unbounded_pool else Timeout()
         self._requests = {
             name: TransportRequest(
                 "POST",

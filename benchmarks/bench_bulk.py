@@ -46,8 +46,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from run import local_server
+
 HERE: Final = Path(__file__).resolve().parent
-SERVER_SCRIPT: Final = HERE / "_server.py"
 RESULTS_DIR: Final = HERE / "results"
 
 PROJECT_ID: Final = "project-test-00000000-0000-4000-8000-000000000000"
@@ -188,35 +189,6 @@ def log(message: str) -> None:
     print(f"bench_bulk: {message}", file=sys.stderr, flush=True)
 
 
-class Server:
-    """``benchmarks/_server.py`` in its own process, answering after ``delay`` seconds."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-
-    def __enter__(self) -> Server:
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--delay", str(self.delay)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("READY "):
-            self.process.kill()
-            raise SystemExit(f"the benchmark server did not start: {line!r}")
-        self.port = int(line.split()[1])
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 def measure(port: int, variant: str, requests: int) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -343,13 +315,13 @@ def drive(options: argparse.Namespace) -> None:
     sizes = QUICK if options.quick else FULL
     requests = options.requests or sizes["requests"]
     repetitions = options.repetitions or sizes["repetitions"]
-    with Server() as server:
-        log(f"server on port {server.port}; {repetitions} x {requests} creates per variant")
-        speed = throughput(server.port, requests, repetitions)
-        mem = memory(server.port, sizes["memory_small"], sizes["memory_large"])
-    with Server(delay=LATENCY) as server:
-        log(f"server with {LATENCY * 1000:.0f} ms latency on port {server.port}")
-        slow = throughput(server.port, requests, repetitions, ["create_many", "raw"])
+    with local_server() as (_, port):
+        log(f"server on port {port}; {repetitions} x {requests} creates per variant")
+        speed = throughput(port, requests, repetitions)
+        mem = memory(port, sizes["memory_small"], sizes["memory_large"])
+    with local_server(delay=LATENCY) as (_, port):
+        log(f"server with {LATENCY * 1000:.0f} ms latency on port {port}")
+        slow = throughput(port, requests, repetitions, ["create_many", "raw"])
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": options.quick,

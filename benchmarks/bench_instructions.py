@@ -35,10 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from run import child_environment
+from run import child_environment, local_server
 
 HERE: Final = Path(__file__).resolve().parent
-SERVER_SCRIPT: Final = HERE / "_server.py"
 WORKER_SCRIPT: Final = HERE / "_worker.py"
 RESULTS_DIR: Final = HERE / "results"
 
@@ -53,29 +52,6 @@ QUICK: Final = {"requests": 200, "warmup": 150}
 
 def log(message: str) -> None:
     print(f"bench_instructions: {message}", file=sys.stderr, flush=True)
-
-
-class Server:
-    """``benchmarks/_server.py`` in its own process (not under valgrind)."""
-
-    def __enter__(self) -> Server:
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--delay", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=child_environment(),
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("READY "):
-            self.process.kill()
-            raise SystemExit(f"the benchmark server did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}/"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 def results_path(quick: bool) -> Path:
@@ -163,15 +139,16 @@ def main() -> None:
     settings = dict(QUICK if options.quick else FULL)
     variants = list(dict.fromkeys([*options.variants, *(LAYER_VARIANTS if options.layers else ())]))
     counts: dict[str, dict[str, float]] = {}
-    with Server() as server:
-        warm_bytecode_cache(server.url, variants, list(options.endpoints))
+    # The server is not under valgrind: only the client is counted.
+    with local_server() as (url, _):
+        warm_bytecode_cache(url, variants, list(options.endpoints))
         for endpoint in options.endpoints:
             for concurrency in options.concurrency:
                 cell = f"{endpoint} @ {concurrency}"
                 counts[cell] = {}
                 for variant in variants:
                     counts[cell][variant] = per_request(
-                        server.url, variant, endpoint, concurrency, settings
+                        url, variant, endpoint, concurrency, settings
                     )
                     log(f"{cell}: {variant} {counts[cell][variant] / 1000:,.1f}k per request")
     lines = report(counts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +76,7 @@ def test_only_a_run_that_asks_writes_the_docs(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(bench_sync, "write_docs", written.append)
     monkeypatch.setattr(bench_sync, "run_worker", lambda *a: {"seconds": 1, "cpu": 1, "calls": 1})
     monkeypatch.setattr(bench_sync, "report", lambda *a: ["| table |"])
-    monkeypatch.setattr(bench_sync, "Server", _NoServer)
+    monkeypatch.setattr(bench_sync, "local_server", _no_server)
 
     for argv, expected in (([], []), (["--quick"], []), (["--write-docs"], [["| table |"]])):
         written.clear()
@@ -83,11 +85,7 @@ def test_only_a_run_that_asks_writes_the_docs(monkeypatch: pytest.MonkeyPatch) -
         assert written == expected
 
 
-class _NoServer:
-    port = 0
-
-    def __enter__(self) -> _NoServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
+@contextlib.contextmanager
+def _no_server() -> Iterator[tuple[str, int]]:
+    """Stands in for ``local_server``: nothing is started."""
+    yield "http://127.0.0.1:0/", 0

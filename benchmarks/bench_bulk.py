@@ -37,7 +37,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -46,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from run import local_server
+from run import local_server, run_json_script
 
 HERE: Final = Path(__file__).resolve().parent
 RESULTS_DIR: Final = HERE / "results"
@@ -190,24 +189,12 @@ def log(message: str) -> None:
 
 
 def measure(port: int, variant: str, requests: int) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        "--variant",
-        variant,
-        "--port",
-        str(port),
-        "--requests",
-        str(requests),
-        "--concurrency",
-        str(CONCURRENCY),
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    if completed.returncode != 0:
-        raise SystemExit(f"worker {variant} failed:\n{completed.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    arguments = ["--worker", "--variant", variant, "--port", str(port)]
+    return run_json_script(
+        Path(__file__),
+        [*arguments, "--requests", str(requests), "--concurrency", str(CONCURRENCY)],
+        600,
+    )
 
 
 def throughput(

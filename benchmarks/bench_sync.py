@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from run import local_server
+from run import local_server, run_json_script
 
 HERE: Final = Path(__file__).resolve().parent
 RESULTS_DIR: Final = HERE / "results"
@@ -165,24 +165,10 @@ def log(message: str) -> None:
 
 
 def run_worker(port: int, variant: str, threads: int, calls: int) -> dict[str, float]:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        "--variant",
-        variant,
-        "--port",
-        str(port),
-        "--threads",
-        str(threads),
-        "--calls",
-        str(calls),
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    if completed.returncode != 0:
-        raise SystemExit(f"{variant} x{threads} failed:\n{completed.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    arguments = ["--worker", "--variant", variant, "--port", str(port)]
+    return run_json_script(
+        Path(__file__), [*arguments, "--threads", str(threads), "--calls", str(calls)], 600
+    )
 
 
 def count_instructions(port: int, variant: str, calls: int) -> float | None:

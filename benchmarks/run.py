@@ -127,7 +127,12 @@ def server_stats(port: int) -> dict[str, Any]:
 
 def run_worker(arguments: Sequence[str], timeout: float = WORKER_TIMEOUT) -> dict[str, Any]:
     """Run ``_worker.py`` in a fresh interpreter; its JSON result."""
-    command = [sys.executable, str(HERE / "_worker.py"), *arguments]
+    return run_json_script(HERE / "_worker.py", arguments, timeout)
+
+
+def run_json_script(script: Path, arguments: Sequence[str], timeout: float) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter; the JSON object on the last line of its output."""
+    command = [sys.executable, str(script), *arguments]
     try:
         completed = subprocess.run(
             command,

@@ -43,19 +43,8 @@ __all__ = [
     "ThreadedEmulator",
 ]
 
-_publish.publish(
-    __name__,
-    globals(),
-    [
-        "Clock",
-        "EmulatorError",
-        "Fault",
-        "MockResponse",
-        "MockTransport",
-        "ThreadedClock",
-        "ThreadedEmulator",
-    ],
-)
+# ``Emulator`` is imported (and published) on first use, by ``__getattr__`` below.
+_publish.publish(__name__, globals(), [name for name in __all__ if name != "Emulator"])
 
 _EXTRA_HINT = "the Stytch emulator needs the 'emulator' extra: pip install 'stytch-totp[emulator]'"
 

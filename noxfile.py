@@ -1,34 +1,91 @@
 """Developer tasks. ``nox`` alone runs the checks CI runs; ``nox -s bench`` runs the benchmarks.
 
-``nox -s tests`` is the quick part of the suite; ``nox -s soak`` the tests marked ``slow``.
+``nox -s tests`` is the suite but the soak on every supported Python (``nox -s tests-3.14t`` on
+one); ``nox -s soak`` the tests marked ``slow``. The interpreters other than the machine's 3.11
+are built from source by ``nox -s pythons`` (tools/build_pythons.py), which ``nox`` runs first.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import nox
+
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+import build_pythons
+
+#: Every Python the suite runs on: the oldest supported, each release after it, and the
+#: free-threaded build. All but the machine's own come from ``nox -s pythons``.
+PYTHONS = ["3.11", *(interpreter.name for interpreter in build_pythons.INTERPRETERS)]
+#: Where coverage is measured (once: the other runs prove behaviour, not reach).
+COVERAGE_PYTHON = "3.11"
+
+# The built interpreters are found on PATH; uv must find them there rather than try to download.
+os.environ["PATH"] = os.pathsep.join([str(build_pythons.bin_dir()), os.environ.get("PATH", "")])
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "soak", "lint", "typecheck", "docs"]
+# A missing interpreter is a failure, never a silently skipped session.
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["pythons", "tests", "soak", "lint", "typecheck", "docs"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """The test suite but the soak, with branch coverage of ``stytch_totp`` (at least 90 %).
+@nox.session(python=False)
+def pythons(session: nox.Session) -> None:
+    """Build the interpreters ``tests`` needs that are not built yet (about 3 minutes each)."""
+    session.run(sys.executable, "tools/build_pythons.py", *session.posargs)
 
-    Arguments after ``--`` go to pytest (``nox -s tests -- tests/client -x``); ``-m slow`` there
-    runs the soak under coverage too.
+
+def free_threaded(session: nox.Session) -> bool:
+    """Whether the session's interpreter is a free-threaded (``--disable-gil``) build."""
+    found = session.run(
+        "python",
+        "-c",
+        "import sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'))",
+        silent=True,
+    )
+    return str(found).strip() == "1"
+
+
+def install_test_dependencies(session: nox.Session) -> None:
+    """The SDK with its extras and the test group; without orjson on free-threaded builds.
+
+    orjson (the ``fast`` extra) refuses to build for free-threaded Python; there the SDK uses
+    the standard library's json, and tests/conftest.py leaves out orjson's parity tests.
     """
-    session.install("-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    group = nox.project.dependency_groups(PYPROJECT, "test")
+    if free_threaded(session):
+        session.install("-e", ".[emulator,cli]", *(d for d in group if not d.startswith("orjson")))
+        # Prove free threading, not the GIL: an extension that is not marked free-threading
+        # safe would otherwise turn the GIL back on at import (with a RuntimeWarning).
+        session.env["PYTHON_GIL"] = "0"
+    else:
+        session.install("-e", ".[emulator,cli,fast]", *group)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The test suite but the soak; on 3.11 with branch coverage of ``stytch_totp`` (≥ 90 %).
+
+    Arguments after ``--`` go to pytest (``nox -s tests-3.11 -- tests/client -x``); ``-m slow``
+    there runs the soak too.
+    """
+    install_test_dependencies(session)
+    if session.python != COVERAGE_PYTHON:
+        session.run("pytest", "-m", "not slow", *session.posargs)
+        return
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", "-m", "not slow", *session.posargs)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report")
 
 
-@nox.session
+@nox.session(python=COVERAGE_PYTHON)
 def soak(session: nox.Session) -> None:
     """The tests marked ``slow``: 100,000 calls with injected faults, checked for leaks.
 

@@ -41,13 +41,13 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
+from stytch_totp import _jsoncodec
 
 EXAMPLES_DIR: Final = Path(__file__).resolve().parent.parent / "tests" / "examples"
 
 #: Placeholder spliced out of every pre-serialized body and replaced by the request's user_id.
 _USER_ID_SLOT: Final = "__bench_user_id__"
-_USER_ID_SLOT_JSON: Final = orjson.dumps(_USER_ID_SLOT)
+_USER_ID_SLOT_JSON: Final = _jsoncodec.dumps(_USER_ID_SLOT)
 
 #: Largest request head accepted; beyond it the connection is answered 431 and closed.
 _MAX_HEAD_BYTES: Final = 16 * 1024
@@ -94,7 +94,7 @@ def _fake_jwt() -> str:
 
     signature = bytes(range(256))  # 2048-bit RSA signatures are 256 bytes
     return ".".join(
-        (segment(orjson.dumps(header)), segment(orjson.dumps(claims)), segment(signature))
+        (segment(_jsoncodec.dumps(header)), segment(_jsoncodec.dumps(claims)), segment(signature))
     )
 
 
@@ -173,11 +173,11 @@ def response_bodies() -> dict[str, dict[str, Any]]:
 
 def with_user_id(body: dict[str, Any], user_id: str) -> bytes:
     """``body`` serialized with every ``user_id`` placeholder replaced by ``user_id``."""
-    return orjson.dumps(body).replace(_USER_ID_SLOT_JSON, orjson.dumps(user_id))
+    return _jsoncodec.dumps(body).replace(_USER_ID_SLOT_JSON, _jsoncodec.dumps(user_id))
 
 
 def _error_body(status: int, error_type: str, message: str) -> bytes:
-    return orjson.dumps(
+    return _jsoncodec.dumps(
         {
             "status_code": status,
             "request_id": "request-id-test-00000000-0000-0000-0000-000000000000",
@@ -205,7 +205,7 @@ class _Template:
     __slots__ = ("parts", "size")
 
     def __init__(self, body: dict[str, Any]) -> None:
-        self.parts = orjson.dumps(body).split(_USER_ID_SLOT_JSON)
+        self.parts = _jsoncodec.dumps(body).split(_USER_ID_SLOT_JSON)
         self.size = sum(len(part) for part in self.parts)
 
     def render(self, user_id_json: bytes) -> bytes:
@@ -249,7 +249,7 @@ class _Routes:
     def _render(self, name: str, user_id: object) -> bytes:
         if not isinstance(user_id, str):
             return self._bad_body
-        return self.templates[name].render(orjson.dumps(user_id))
+        return self.templates[name].render(_jsoncodec.dumps(user_id))
 
     def _login(self, name: str, data: dict[str, Any]) -> bytes:
         wants_session = (
@@ -260,10 +260,10 @@ class _Routes:
     def _new_user(self) -> bytes:
         self._users_created += 1
         user_id = f"user-test-00000000-0000-4000-8000-{self._users_created:012d}"
-        return self.templates["users_create"].render(orjson.dumps(user_id))
+        return self.templates["users_create"].render(_jsoncodec.dumps(user_id))
 
     def stats(self) -> bytes:
-        body = orjson.dumps({"requests": self.requests, "peak_pending": self.peak_pending})
+        body = _jsoncodec.dumps({"requests": self.requests, "peak_pending": self.peak_pending})
         return _response(200, body)
 
     def answer(self, method: bytes, path: bytes, body: bytes) -> bytes:
@@ -277,8 +277,8 @@ class _Routes:
         if method != b"POST":
             return self._not_allowed
         try:
-            data = orjson.loads(body) if path != b"/v1/users" else {}
-        except orjson.JSONDecodeError:
+            data = _jsoncodec.loads(body) if path != b"/v1/users" else {}
+        except _jsoncodec.JSONDecodeError:
             return self._bad_body
         if not isinstance(data, dict) or (path != b"/v1/users" and "user_id" not in data):
             return self._bad_body

@@ -6,8 +6,8 @@
 
 ``stytch-totp emulator`` runs in a process of its own, pinned to one core (where the system lets
 a process choose its cores); the load comes from this process, pinned to another core, over
-HTTP on 127.0.0.1 with raw aiohttp (a precomputed Basic header, orjson, no models) and
-``--concurrency`` requests in flight. Each repetition starts a fresh emulator, creates
+HTTP on 127.0.0.1 with raw aiohttp (a precomputed Basic header, orjson where installed, no
+models) and ``--concurrency`` requests in flight. Each repetition starts a fresh emulator, creates
 ``--requests`` users (``POST /v1/users``), then one TOTP for each (``POST /v1/totps``).
 
 Every answer is checked: a 200 with a 32-character secret, ten recovery codes and a QR code
@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
-import orjson
+
+from stytch_totp import _jsoncodec
 
 HERE: Final = Path(__file__).resolve().parent
 REPO: Final = HERE.parent
@@ -259,17 +260,17 @@ async def measure_once(
     user_ids: list[str] = [""] * requests
 
     async def create_user(session: aiohttp.ClientSession, number: int) -> None:
-        body = orjson.dumps({"email": f"bench{number}@example.com"})
+        body = _jsoncodec.dumps({"email": f"bench{number}@example.com"})
         async with session.post(running.url + "v1/users", data=body, headers=headers) as answer:
-            data = orjson.loads(await answer.read())
+            data = _jsoncodec.loads(await answer.read())
             if answer.status != 200:
                 raise BenchmarkError(f"POST /v1/users answered {answer.status}: {data}")
             user_ids[number] = data["user_id"]
 
     async def create_totp(session: aiohttp.ClientSession, number: int) -> None:
-        body = orjson.dumps({"user_id": user_ids[number]})
+        body = _jsoncodec.dumps({"user_id": user_ids[number]})
         async with session.post(running.url + "v1/totps", data=body, headers=headers) as answer:
-            data = orjson.loads(await answer.read())
+            data = _jsoncodec.loads(await answer.read())
             if answer.status != 200:
                 raise BenchmarkError(f"POST /v1/totps answered {answer.status}: {data}")
             check_created(data)

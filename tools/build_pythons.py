@@ -2,9 +2,9 @@
 
 The only software sources this project's machines reach are the package registries, and Debian's
 source packages carry CPython's own release tarballs (``python3.14_3.14.7.orig.tar.xz``). This
-script downloads them from Debian's pool, checks each against the SHA-256 pinned below, builds
-it with the system's gcc into its own prefix, and links the executables into one folder that
-``noxfile.py`` puts on ``PATH``::
+script downloads them from Debian's pool (3.12, which Debian skipped, from Ubuntu's), checks
+each against the SHA-256 pinned below, builds it with the system's gcc into its own prefix, and
+links the executables into one folder that ``noxfile.py`` puts on ``PATH``::
 
     ~/.cache/stytch-totp/pythons/
         bin/python3.14t        -> ../3.14t/bin/python3.14t
@@ -47,8 +47,11 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEBIAN_POOL = "http://deb.debian.org/debian/pool/main"
+#: Ubuntu's archive, for 3.12, which Debian skipped (bookworm has 3.11, trixie 3.13).
+UBUNTU_POOL = "http://archive.ubuntu.com/ubuntu/pool/main"
 
 #: Debian packages whose headers CPython's optional modules need (ssl, ctypes, sqlite3, bz2,
 #: lzma, readline, uuid, curses, compression.zstd on 3.14 and newer).
@@ -75,6 +78,8 @@ class Tarball:
     #: Debian's upstream version: ``3.15.0~rc2`` for CPython's 3.15.0rc2.
     upstream_version: str
     sha256: str
+    #: The archive's pool the tarball is fetched from.
+    pool: str = DEBIAN_POOL
 
     @property
     def file_name(self) -> str:
@@ -82,10 +87,19 @@ class Tarball:
 
     @property
     def url(self) -> str:
-        return f"{DEBIAN_POOL}/{self.package[0]}/{self.package}/{self.file_name}"
+        return f"{self.pool}/{self.package[0]}/{self.package}/{self.file_name}"
 
 
-# 3.12 is in neither trixie nor sid: Debian went from 3.11 (bookworm) to 3.13 (trixie).
+PYTHON_3_12 = Tarball(
+    # Debian went from 3.11 (bookworm) to 3.13 (trixie), so 3.12 comes from Ubuntu 24.04 (noble),
+    # whose source package carries CPython's 3.12.3 tarball. The hash is the one in noble's
+    # Sources index, whose own hash is in noble's InRelease (Ubuntu's archive key is not in
+    # Debian's keyrings, so that signature was not checked here).
+    "python3.12",
+    "3.12.3",
+    "56bfef1fdfc1221ce6720e43a661e3eb41785dd914ce99698d8c7896af4bdaa1",
+    UBUNTU_POOL,
+)
 PYTHON_3_13 = Tarball(
     # In forky's signed Sources index, and in python3.13_3.13.15-1.dsc signed by its maintainer.
     "python3.13",
@@ -124,6 +138,7 @@ class Interpreter:
 
 
 INTERPRETERS = (
+    Interpreter("3.12", PYTHON_3_12),
     Interpreter("3.13", PYTHON_3_13),
     Interpreter("3.14", PYTHON_3_14),
     Interpreter("3.15", PYTHON_3_15),
@@ -140,12 +155,18 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "stytch-totp" / "pythons"
 
 
+def bin_dir() -> Path:
+    """The folder of links to the built executables (``python3.14t``...), for ``PATH``."""
+    return cache_root() / "bin"
+
+
 def say(message: str) -> None:
     print(f"[build_pythons] {message}", flush=True)
 
 
-def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``command``; a failure raises ``CalledProcessError``."""
+    return subprocess.run(command, check=True, text=True, **kwargs)  # noqa: S603
 
 
 def sha256_of(path: Path) -> str:
@@ -157,12 +178,12 @@ def sha256_of(path: Path) -> str:
 
 
 def download(tarball: Tarball, into: Path) -> Path:
-    """The tarball, from the cache or Debian's pool, checked against its pinned hash."""
+    """The tarball, from the cache or the archive's pool, checked against its pinned hash."""
     into.mkdir(parents=True, exist_ok=True)
     path = into / tarball.file_name
     if path.exists() and sha256_of(path) == tarball.sha256:
         return path
-    say(f"downloading {tarball.file_name} from Debian's pool")
+    say(f"downloading {tarball.url}")
     partial = path.with_suffix(".part")
     with urllib.request.urlopen(tarball.url, timeout=120) as response, partial.open("wb") as out:  # noqa: S310 (a constant http URL: the hash below is the check)
         shutil.copyfileobj(response, out)
@@ -181,7 +202,7 @@ def install_build_dependencies() -> None:
     missing = [
         package
         for package in BUILD_DEPENDENCIES
-        if subprocess.run(["dpkg", "-s", package], capture_output=True).returncode != 0
+        if subprocess.run(["dpkg", "-s", package], capture_output=True).returncode != 0  # noqa: S603, S607
     ]
     if not missing:
         return
@@ -207,9 +228,7 @@ def stamp_text(interpreter: Interpreter) -> str:
 def is_built(root: Path, interpreter: Interpreter) -> bool:
     stamp = root / f"{interpreter.name}.built"
     executable = root / interpreter.name / "bin" / interpreter.executable
-    return (
-        stamp.exists() and executable.exists() and stamp.read_text() == stamp_text(interpreter)
-    )
+    return stamp.exists() and executable.exists() and stamp.read_text() == stamp_text(interpreter)
 
 
 def build(root: Path, interpreter: Interpreter) -> None:
@@ -225,7 +244,12 @@ def build(root: Path, interpreter: Interpreter) -> None:
         options = " ".join(interpreter.configure) or "no extra options"
         say(f"configuring {interpreter.name} ({options}); gcc, make -j{jobs}: several minutes")
         run(
-            ["./configure", f"--prefix={prefix}", "--with-ensurepip=install", *interpreter.configure],
+            [
+                "./configure",
+                f"--prefix={prefix}",
+                "--with-ensurepip=install",
+                *interpreter.configure,
+            ],
             cwd=source,
             stdout=subprocess.DEVNULL,
         )
@@ -260,10 +284,10 @@ def build(root: Path, interpreter: Interpreter) -> None:
 
 
 def link(root: Path, interpreter: Interpreter) -> None:
-    bin_dir = root / "bin"
-    bin_dir.mkdir(parents=True, exist_ok=True)
+    links = root / "bin"
+    links.mkdir(parents=True, exist_ok=True)
     target = Path("..") / interpreter.name / "bin" / interpreter.executable
-    name = bin_dir / interpreter.executable
+    name = links / interpreter.executable
     if name.is_symlink() and Path(os.readlink(name)) == target:
         return
     name.unlink(missing_ok=True)

@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import aiohttp
-import orjson
 import pytest
 import run
 from _server import response_bodies, with_user_id
@@ -20,7 +19,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from stytch.consumer.models.totps import AuthenticateResponse as OfficialAuthenticateResponse
 from stytch.consumer.models.totps import CreateResponse as OfficialCreateResponse
 
-from stytch_totp import AuthenticateResponse, CreateResponse
+from stytch_totp import AuthenticateResponse, CreateResponse, _jsoncodec
 from stytch_totp._core.protocol import AUTHENTICATE, CREATE, decode_response
 
 JSON_HEADERS = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
@@ -29,7 +28,7 @@ JSON_HEADERS = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}
 def request(
     path: str, body: dict[str, Any] | bytes, *, method: str = "POST", extra: str = ""
 ) -> bytes:
-    payload = body if isinstance(body, bytes) else orjson.dumps(body)
+    payload = body if isinstance(body, bytes) else _jsoncodec.dumps(body)
     head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(payload)}\r\n"
     return (head + extra + "\r\n").encode() + payload
 
@@ -74,7 +73,7 @@ def test_keep_alive_connection_serves_every_endpoint(server: tuple[str, int]) ->
             status, headers, content = read_response(connection, buffer)
             assert status == 200
             assert headers["content-type"] == "application/json"
-            data = orjson.loads(content)
+            data = _jsoncodec.loads(content)
             assert data["user_id"] == f"user-{name}"
             assert data["status_code"] == 200
 
@@ -88,7 +87,9 @@ def test_pipelined_requests_split_anywhere_are_answered_in_order(server: tuple[s
         for start, end in ((0, 7), (7, 40), (40, len(stream) // 2), (len(stream) // 2, None)):
             connection.sendall(stream[start:end])
             time.sleep(0.01)
-        user_ids = [orjson.loads(read_response(connection, buffer)[2])["user_id"] for _ in range(5)]
+        user_ids = [
+            _jsoncodec.loads(read_response(connection, buffer)[2])["user_id"] for _ in range(5)
+        ]
     assert user_ids == [f"user-{index}" for index in range(5)]
 
 
@@ -99,7 +100,7 @@ def test_user_id_is_spliced_into_every_place_with_json_escaping(server: tuple[st
         connection.sendall(
             request("/v1/totps/authenticate", {"user_id": tricky, "session_duration_minutes": 5})
         )
-        data = orjson.loads(read_response(connection, bytearray())[2])
+        data = _jsoncodec.loads(read_response(connection, bytearray())[2])
     assert data["user_id"] == data["user"]["user_id"] == data["session"]["user_id"] == tricky
 
 
@@ -107,7 +108,7 @@ def test_a_login_without_session_gets_no_session(server: tuple[str, int]) -> Non
     _, port = server
     with connect(port) as connection:
         connection.sendall(request("/v1/totps/authenticate", {"user_id": "u", "totp_code": "1"}))
-        data = orjson.loads(read_response(connection, bytearray())[2])
+        data = _jsoncodec.loads(read_response(connection, bytearray())[2])
     assert data["session"] is None
     assert data["session_token"] == data["session_jwt"] == ""
 
@@ -119,7 +120,7 @@ def test_new_users_get_distinct_ids(server: tuple[str, int]) -> None:
         ids = set()
         for _ in range(3):
             connection.sendall(request("/v1/users", {"email": "a@example.com"}))
-            ids.add(orjson.loads(read_response(connection, buffer)[2])["user_id"])
+            ids.add(_jsoncodec.loads(read_response(connection, buffer)[2])["user_id"])
     assert len(ids) == 3
 
 
@@ -141,7 +142,7 @@ def test_bad_requests_get_a_stytch_error_envelope(
         connection.sendall(raw)
         answered, _, content = read_response(connection, bytearray())
     assert answered == status
-    assert orjson.loads(content)["error_type"] == error_type
+    assert _jsoncodec.loads(content)["error_type"] == error_type
 
 
 def test_connection_close_is_honoured(server: tuple[str, int]) -> None:
@@ -186,7 +187,7 @@ def test_bodies_are_realistic_and_both_sdks_parse_them(
     assert parsed.user.providers
     assert parsed.user.webauthn_registrations
     assert parsed.user.totps
-    official = official_model.from_json(200, orjson.loads(body))
+    official = official_model.from_json(200, _jsoncodec.loads(body))
     assert official.user_id == "user-test-1"
     if route == "authenticate":
         assert 3 * 1024 <= len(body) <= 5 * 1024

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-import orjson
 from aiohttp import web
 
+from stytch_totp import _jsoncodec
 from tests.conftest import PROJECT_ID, SECRET, load_example
 
 CREATE_EXAMPLE = load_example("create")
@@ -111,7 +111,7 @@ class FakeStytch:
         expected = "Basic " + base64.b64encode(f"{PROJECT_ID}:{SECRET}".encode()).decode()
         if request.headers.get("Authorization") != expected:
             return _error(401, "unauthorized_credentials")
-        body = orjson.loads(await request.read())
+        body = _jsoncodec.loads(await request.read())
         user_id = body["user_id"]
         arrival = Arrival(time.monotonic(), user_id, body)
         self.arrivals.append(arrival)
@@ -152,7 +152,7 @@ class FakeStytch:
             user_id=user_id,
             user={**CREATE_EXAMPLE["user"], "user_id": user_id},
         )
-        return web.Response(body=orjson.dumps(data), content_type="application/json")
+        return web.Response(body=_jsoncodec.dumps(data), content_type="application/json")
 
 
 async def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -173,5 +173,5 @@ def _error(status: int, error_type: str, headers: dict[str, str] | None = None) 
         "error_url": f"https://stytch.com/docs/api/errors/{status}",
     }
     return web.Response(
-        status=status, body=orjson.dumps(body), content_type="application/json", headers=headers
+        status=status, body=_jsoncodec.dumps(body), content_type="application/json", headers=headers
     )

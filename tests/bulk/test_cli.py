@@ -12,10 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from stytch_totp import BulkProgress
+from stytch_totp import BulkProgress, _jsoncodec
 from stytch_totp.cli import main
 from stytch_totp.cli._bulk_enroll.input_formats import InputFormat, InputRecord, read_records
 from stytch_totp.cli._bulk_enroll.progress import describe_progress
@@ -30,7 +29,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def records(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    return [_jsoncodec.loads(line) for line in path.read_bytes().splitlines()]
 
 
 def by_status(path: Path, status: str) -> list[dict[str, Any]]:

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from stytch_totp import _jsoncodec
 from tests.bulk._fake import FakeStytch, eventually
 from tests.conftest import PROJECT_ID, SECRET
 
@@ -47,7 +46,7 @@ async def start(
 def records(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    return [_jsoncodec.loads(line) for line in path.read_bytes().splitlines()]
 
 
 async def test_a_second_signal_abandons_the_requests_in_flight(

@@ -6,7 +6,6 @@ import os
 import stat
 from pathlib import Path
 
-import orjson
 import pytest
 
 import stytch_totp
@@ -16,6 +15,7 @@ from stytch_totp import (
     EnrollmentResult,
     InvalidParamsError,
     UnexpectedResponseError,
+    _jsoncodec,
 )
 from stytch_totp._core.converter import converter
 from stytch_totp.cli._bulk_enroll.results_file import (
@@ -36,7 +36,7 @@ def mode(path: Path) -> int:
 
 
 def read(path: Path) -> list[dict[str, object]]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    return [_jsoncodec.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ class TestRecords:
         assert str(record["at"]).endswith("Z")
         assert "qr_code" not in record
         assert with_qr["qr_code"] == RESPONSE.qr_code
-        orjson.dumps(record)
+        _jsoncodec.dumps(record)
 
     def test_a_failed_record_carries_the_error_type_status_and_request_id(self) -> None:
         error = BadRequestError(

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from stytch_totp import BadRequestError, InternalServerError, NotFoundError
+from stytch_totp import BadRequestError, InternalServerError, NotFoundError, _jsoncodec
 from stytch_totp.cli import main
 from stytch_totp.testing import Emulator
 from tests.bulk._fake import eventually
@@ -59,7 +58,7 @@ def threaded_emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 
 
 def records(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    return [_jsoncodec.loads(line) for line in path.read_bytes().splitlines()]
 
 
 def enrolled_ids(path: Path) -> list[str]:
@@ -116,7 +115,7 @@ def test_command_line_malformed_lines_permissions_and_resume(
 ) -> None:
     users = [threaded_emu.create_user(email=f"user{i}@example.com") for i in range(40)]
     source = tmp_path / "users.jsonl"
-    lines = [orjson.dumps({"user_id": u, "expiration_minutes": 60}).decode() for u in users]
+    lines = [_jsoncodec.dumps({"user_id": u, "expiration_minutes": 60}).decode() for u in users]
     lines.insert(10, '{"user_id": 12}')
     lines.insert(20, "not json at all")
     source.write_text("\n".join(lines) + "\n")

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
-import orjson
 import pytest
 from aioresponses import aioresponses
 from yarl import URL
@@ -19,6 +18,7 @@ from stytch_totp import (
     InvalidParamsError,
     RecoverParams,
     RecoveryCodesParams,
+    _jsoncodec,
 )
 from tests.conftest import PROJECT_ID, SECRET, load_example
 
@@ -42,7 +42,7 @@ def sent_requests(mock: aioresponses, path: str) -> list[Any]:
 
 
 def sent_json(call: Any) -> dict[str, Any]:
-    data: dict[str, Any] = orjson.loads(call.kwargs["data"])
+    data: dict[str, Any] = _jsoncodec.loads(call.kwargs["data"])
     return data
 
 

@@ -8,7 +8,6 @@ import typing
 from typing import Any
 
 import attrs
-import orjson
 import pytest
 
 from stytch_totp import (
@@ -21,6 +20,7 @@ from stytch_totp import (
     RetryPolicy,
     Timeout,
     TOTPs,
+    _jsoncodec,
 )
 from stytch_totp._core.call_args import NO_OPTIONS, bind_call
 from stytch_totp._core.protocol import encode_request
@@ -162,7 +162,7 @@ def test_extra_body_is_merged_and_wins_over_a_field_of_the_same_name() -> None:
     body = encode_request(
         CreateParams(user_id="user-1"), {"expiration_minutes": 7, "future_flag": [1, None]}
     )
-    assert orjson.loads(body) == {
+    assert _jsoncodec.loads(body) == {
         "user_id": "user-1",
         "expiration_minutes": 7,
         "future_flag": [1, None],

@@ -28,7 +28,6 @@ from typing import Any, Union, get_args, get_origin
 
 import attrs
 import cattrs
-import orjson
 import pytest
 
 import stytch_totp
@@ -40,6 +39,7 @@ from stytch_totp import (
     RecoveryCodesResponse,
     Session,
     User,
+    _jsoncodec,
 )
 from stytch_totp._core.converter import converter, explain_failure, make_converter
 from stytch_totp._core.model_hooks import generated_source, is_eligible
@@ -614,14 +614,14 @@ def test_every_mix_of_timestamps_gets_the_detailed_converter_s_outcome() -> None
 
 def test_a_kept_response_takes_no_more_memory_than_before() -> None:
     # The same slots as a model built by __init__: the generated hooks add nothing per object.
-    body = orjson.dumps(BASES[1][1])
+    body = _jsoncodec.dumps(BASES[1][1])
 
     def kept_bytes(structure: Callable[[Any, type[Any]], Any]) -> int:
-        kept = [structure(orjson.loads(body), AuthenticateResponse) for _ in range(5)]
+        kept = [structure(_jsoncodec.loads(body), AuthenticateResponse) for _ in range(5)]
         gc.collect()
         tracemalloc.start()
         try:
-            kept = [structure(orjson.loads(body), AuthenticateResponse) for _ in range(50)]
+            kept = [structure(_jsoncodec.loads(body), AuthenticateResponse) for _ in range(50)]
             gc.collect()
             held = tracemalloc.get_traced_memory()[0]
         finally:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import email.message
 import email.parser
+import importlib.util
 import re
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -23,6 +25,8 @@ PACKAGE_DIR = Path(stytch_totp.__file__).parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 PLUGIN_MODULE = "_stytch_totp_pytestplugin"
 REPOSITORY = "https://github.com/stytch-totp/stytch-totp"
+#: The oldest supported Python: the machine's own, the one nox does not build.
+OLDEST_PYTHON = "3.11"
 
 #: ``[text](target)`` and ``![alt](target)``, and reference definitions ``[name]: target``.
 _INLINE_LINK = re.compile(r"\]\((?P<target>[^)\s]+)")
@@ -99,6 +103,38 @@ def test_the_sdist_builds_the_same_wheel(sdist_names: set[str]) -> None:
     # What a wheel is built from: the package, the plugin module, the README for the description.
     for needed in ("pyproject.toml", "README.md", f"{PLUGIN_MODULE}.py", "stytch_totp/py.typed"):
         assert needed in sdist_names
+    # noxfile.py, shipped for running the suite from the sdist, builds its Pythons with this.
+    assert "tools/build_pythons.py" in sdist_names
+
+
+def _built_pythons() -> list[str]:
+    """The interpreters tools/build_pythons.py builds for ``nox -s tests`` (3.12, ... 3.14t)."""
+    spec = importlib.util.spec_from_file_location(
+        "build_pythons", PROJECT_ROOT / "tools" / "build_pythons.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return [interpreter.name for interpreter in module.INTERPRETERS]
+
+
+def test_the_classifiers_name_exactly_the_pythons_the_suite_runs_on(
+    metadata: email.message.Message,
+) -> None:
+    tested = [OLDEST_PYTHON, *_built_pythons()]
+    classifiers = metadata.get_all("Classifier") or []
+    versions = [
+        classifier.rsplit(" :: ", 1)[1]
+        for classifier in classifiers
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", classifier)
+    ]
+    assert versions == [version for version in tested if not version.endswith("t")]
+    assert metadata["Requires-Python"] == f">={OLDEST_PYTHON}"
+    # The whole suite runs with the GIL off (PYTHON_GIL=0), nothing re-enabling it.
+    free_threaded = "Programming Language :: Python :: Free Threading :: 3 - Stable"
+    assert (free_threaded in classifiers) == any(version.endswith("t") for version in tested)
 
 
 def test_the_pytest_plugin_entry_point_names_the_shipped_module(

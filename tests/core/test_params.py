@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-import orjson
 import pytest
 
 from stytch_totp import (
@@ -17,6 +16,7 @@ from stytch_totp import (
     InvalidParamsError,
     RecoverParams,
     RecoveryCodesParams,
+    _jsoncodec,
 )
 from stytch_totp._core.protocol import encode_request
 
@@ -27,7 +27,7 @@ SESSION_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl"
 
 
 def sent(params: Any) -> dict[str, Any]:
-    body: dict[str, Any] = orjson.loads(encode_request(params))
+    body: dict[str, Any] = _jsoncodec.loads(encode_request(params))
     return body
 
 
@@ -248,14 +248,14 @@ def test_a_bad_secret_is_never_repeated(field: str, value: object) -> None:
     ],
 )
 def test_boundaries_and_edge_values_are_accepted(build: Build) -> None:
-    body = orjson.loads(encode_request(build()))
+    body = _jsoncodec.loads(encode_request(build()))
     assert isinstance(body, dict)
 
 
 def test_claims_of_exactly_4_kb_are_accepted_one_byte_more_is_not() -> None:
-    overhead = len(orjson.dumps({"blob": ""}))
+    overhead = len(_jsoncodec.dumps({"blob": ""}))
     exactly = {"blob": "x" * (4096 - overhead)}
-    assert len(orjson.dumps(exactly)) == 4096
+    assert len(_jsoncodec.dumps(exactly)) == 4096
     assert claims(exactly).session_custom_claims == exactly
 
     with pytest.raises(InvalidParamsError, match="at most 4096 bytes"):

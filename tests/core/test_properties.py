@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,6 +30,7 @@ from stytch_totp import (
     RecoveryCodesResponse,
     StytchError,
     UnexpectedResponseError,
+    _jsoncodec,
 )
 from stytch_totp._core.converter import converter
 from stytch_totp._core.protocol import (
@@ -188,7 +188,7 @@ def test_the_responses_reach_every_model_class() -> None:
 def test_responses_round_trip_through_json(response_type: type[Any], data: st.DataObject) -> None:
     model = data.draw(strategy_for(response_type))
     unstructured = converter.unstructure(model)
-    wire = orjson.loads(orjson.dumps(unstructured))
+    wire = _jsoncodec.loads(_jsoncodec.dumps(unstructured))
     assert converter.structure(wire, response_type) == model
     assert converter.structure(unstructured, response_type) == model
 
@@ -291,7 +291,7 @@ def headers_with(content_type: str | None) -> CIMultiDict[str]:
     operation=st.sampled_from(OPERATIONS),
     status=st.integers(min_value=100, max_value=599),
     content_type=content_types,
-    body=st.none() | st.binary(max_size=64) | json_values.map(orjson.dumps),
+    body=st.none() | st.binary(max_size=64) | json_values.map(_jsoncodec.dumps),
 )
 def test_decode_response_raises_only_stytch_errors(
     operation: Operation[Any, Any], status: int, content_type: str | None, body: bytes | None
@@ -308,7 +308,7 @@ def test_decode_response_raises_only_stytch_errors(
     operation=st.sampled_from(OPERATIONS),
     status=st.integers(min_value=300, max_value=599),
     content_type=content_types,
-    body=st.none() | st.binary(max_size=64) | json_values.map(orjson.dumps),
+    body=st.none() | st.binary(max_size=64) | json_values.map(_jsoncodec.dumps),
 )
 def test_decode_error_always_returns_the_status_error(
     operation: Operation[Any, Any], status: int, content_type: str | None, body: bytes | None
@@ -348,7 +348,7 @@ def test_decode_error_reads_any_envelope_shape(envelope: dict[str, Any], status:
         texts = [envelope.get(key) for key in keys]
         return next((text for text in texts if isinstance(text, str) and text), None)
 
-    error = decode_error(CREATE, status, CIMultiDict(), orjson.dumps(envelope))
+    error = decode_error(CREATE, status, CIMultiDict(), _jsoncodec.dumps(envelope))
     # Text from a response is shown cut to a bounded length, unprintable characters replaced.
     assert error.request_id == printable(first_text("request_id"), 128)
     assert error.error_type == printable(first_text("error_type", "error"), 100)
@@ -400,7 +400,7 @@ def test_a_damaged_example_fails_with_a_path_and_no_secret(
 
     failure: UnexpectedResponseError | None = None
     try:
-        decode_response(operation, 200, headers_with("application/json"), orjson.dumps(body))
+        decode_response(operation, 200, headers_with("application/json"), _jsoncodec.dumps(body))
     except UnexpectedResponseError as error:
         failure = error
     if failure is not None:
@@ -513,7 +513,7 @@ def test_params_validation_matches_the_rules(params_type: type[Any], data: st.Da
         assert caught.value.field == expected_error
         return
     params = params_type(**fields)
-    sent = orjson.loads(encode_request(params))
+    sent = _jsoncodec.loads(encode_request(params))
     assert sent == {name: value for name, value in fields.items() if value is not None}
 
 

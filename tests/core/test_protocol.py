@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pytest
 from multidict import CIMultiDict
 
@@ -20,6 +19,7 @@ from stytch_totp import (
     RecoveryCodesParams,
     RecoveryCodesResponse,
     UnexpectedResponseError,
+    _jsoncodec,
 )
 from stytch_totp._core.protocol import (
     AUTHENTICATE,
@@ -52,7 +52,7 @@ def secrets_of_create_example() -> list[str]:
 
 
 def body_of(data: Any) -> bytes:
-    return orjson.dumps(data)
+    return _jsoncodec.dumps(data)
 
 
 def decode_create(data: Any, headers: CIMultiDict[str] = JSON) -> CreateResponse:

@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import jwt
-import orjson
 import pytest
 
 from stytch_totp import (
@@ -27,6 +26,7 @@ from stytch_totp import (
     NotFoundError,
     RateLimitError,
     RetryPolicy,
+    _jsoncodec,
     totp_code,
 )
 from stytch_totp.testing import Emulator, EmulatorError
@@ -287,7 +287,7 @@ async def started_session(emulator: Emulator, client: Client) -> Any:
 
 
 def json_body(**fields: Any) -> bytes:
-    return orjson.dumps(fields)
+    return _jsoncodec.dumps(fields)
 
 
 async def test_sessions_over_http(emulator: Emulator, client: Client) -> None:

@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 
 import attrs
-import orjson
+
+from stytch_totp import _jsoncodec
 
 __all__ = [
     "Action",
@@ -132,7 +133,7 @@ def respond_json(
     data: object, status: int = 200, *, headers: Iterable[tuple[str, str]] = ()
 ) -> Action:
     """A JSON response."""
-    return respond(status, orjson.dumps(data), headers=headers)
+    return respond(status, _jsoncodec.dumps(data), headers=headers)
 
 
 def reset_before_headers() -> Action:

@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Callable
 
 import attrs
-import orjson
 import pytest
 
 from stytch_totp import (
@@ -24,6 +23,7 @@ from stytch_totp import (
     StytchError,
     TransportError,
     UnexpectedResponseError,
+    _jsoncodec,
 )
 from tests.conftest import load_example
 from tests.reliability._helpers import (
@@ -113,7 +113,7 @@ FAULTS = [
     ),
     Fault(
         "200-json-as-text-plain",
-        lambda op: respond(200, orjson.dumps(op.success_body()), content_type="text/plain"),
+        lambda op: respond(200, _jsoncodec.dumps(op.success_body()), content_type="text/plain"),
         UnexpectedResponseError,
         "final",
     ),

@@ -14,12 +14,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stytch_totp import Client, InvalidParamsError, RetryPolicy, StytchError
+from stytch_totp import Client, InvalidParamsError, RetryPolicy, StytchError, _jsoncodec
 from tests.conftest import PROJECT_ID, SECRET
 from tests.reliability._helpers import OPERATIONS, Operation, connections_in_use
 from tests.reliability._servers import RawServer, raw_bytes, respond
@@ -258,6 +257,6 @@ async def test_parameters_are_sent_or_refused_before_anything_is_sent(
                 assert MARKER not in repr(vars(refusal))
     else:
         assert len(server.requests) == 1
-        sent = orjson.loads(server.requests[0].body)
+        sent = _jsoncodec.loads(server.requests[0].body)
         # What was given is what was sent: nothing dropped, nothing invented.
         assert sent == {k: v for k, v in arguments.items() if v is not None}

@@ -6,10 +6,9 @@ import asyncio
 import random
 from collections import Counter
 
-import orjson
 import pytest
 
-from stytch_totp import ClientClosedError, RetryPolicy
+from stytch_totp import ClientClosedError, RetryPolicy, _jsoncodec
 from tests.reliability._helpers import (
     OPERATIONS,
     Operation,
@@ -72,7 +71,7 @@ async def test_cancelling_a_thousand_calls_at_random_points_leaks_nothing(
 ) -> None:
     rng = random.Random(20240607)
     bodies = {
-        f"/{path}": orjson.dumps(op.success_body())
+        f"/{path}": _jsoncodec.dumps(op.success_body())
         for op, path in zip(
             OPERATIONS,
             ["v1/totps", "v1/totps/authenticate", "v1/totps/recovery_codes", "v1/totps/recover"],
@@ -121,7 +120,7 @@ async def test_cancelling_a_thousand_calls_at_random_points_leaks_nothing(
 
 
 def _user_id(request: Received) -> str:
-    user_id: str = orjson.loads(request.body)["user_id"]
+    user_id: str = _jsoncodec.loads(request.body)["user_id"]
     return user_id
 
 

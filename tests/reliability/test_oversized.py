@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
 import pytest
 
 from stytch_totp import (
@@ -13,6 +12,7 @@ from stytch_totp import (
     StytchError,
     UnexpectedResponseError,
     _config,
+    _jsoncodec,
 )
 from tests.reliability._helpers import (
     OPERATIONS,
@@ -30,7 +30,7 @@ HANG_GUARD = 20.0
 
 def _padded_success(size: int) -> bytes:
     """A valid success body, padded with JSON whitespace to exactly ``size`` bytes."""
-    body = orjson.dumps(OPERATION.success_body())
+    body = _jsoncodec.dumps(OPERATION.success_body())
     assert len(body) <= size
     return body + b" " * (size - len(body))
 

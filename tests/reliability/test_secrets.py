@@ -17,7 +17,6 @@ from typing import Any, get_args
 
 import aiohttp
 import attrs
-import orjson
 import pytest
 
 from stytch_totp import (
@@ -29,6 +28,7 @@ from stytch_totp import (
     RecoveryCodesParams,
     RetryPolicy,
     StytchError,
+    _jsoncodec,
     _models,
 )
 from tests.conftest import PROJECT_ID, SECRET, load_example
@@ -299,10 +299,10 @@ def _failures() -> dict[str, Callable[[Received], Action]]:
         return respond_json(body)
 
     def not_json(request: Received) -> Action:
-        return respond(200, orjson.dumps(bodies[request.target])[:-40])
+        return respond(200, _jsoncodec.dumps(bodies[request.target])[:-40])
 
     def wrong_content_type(request: Received) -> Action:
-        return respond(200, orjson.dumps(bodies[request.target]), content_type="text/html")
+        return respond(200, _jsoncodec.dumps(bodies[request.target]), content_type="text/html")
 
     def echoing_error(status: int, error_type: str) -> Callable[[Received], Action]:
         def action(request: Received) -> Action:

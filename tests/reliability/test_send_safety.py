@@ -12,10 +12,9 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-import orjson
 import pytest
 
-from stytch_totp import APIConnectionError, APITimeoutError, RetryPolicy, StytchError
+from stytch_totp import APIConnectionError, APITimeoutError, RetryPolicy, StytchError, _jsoncodec
 from tests.reliability._helpers import OPERATIONS, Operation
 from tests.reliability._servers import Action, Exchange, Received
 from tests.reliability.conftest import MakeClient, StartServer
@@ -37,7 +36,7 @@ def slowly(answer: Action, seconds: float) -> Action:
 
 
 def user_of(request: Received) -> str:
-    user_id: str = orjson.loads(request.body)["user_id"]
+    user_id: str = _jsoncodec.loads(request.body)["user_id"]
     return user_id
 
 

@@ -17,10 +17,9 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-import orjson
 import pytest
 
-from stytch_totp import RetryPolicy, StytchError
+from stytch_totp import RetryPolicy, StytchError, _jsoncodec
 from tests.reliability._helpers import OPERATIONS, connections_in_use
 from tests.reliability._servers import (
     Action,
@@ -59,7 +58,7 @@ async def _settled_memory() -> tuple[int, int]:
 def _server_behaviour(rng: random.Random) -> Callable[[Received], Action]:
     paths = ["v1/totps", "v1/totps/authenticate", "v1/totps/recovery_codes", "v1/totps/recover"]
     successes = {
-        f"/{path}": respond(200, orjson.dumps(op.success_body()))
+        f"/{path}": respond(200, _jsoncodec.dumps(op.success_body()))
         for op, path in zip(OPERATIONS, paths, strict=True)
     }
     html = b"<html><body>502 Bad Gateway</body></html>"

@@ -86,16 +86,17 @@ class NaiveAiohttp:
 
 
 class TunedAiohttp:
-    """A raw loop tuned by hand: precomputed headers, orjson both ways, no models."""
+    """A raw loop tuned by hand: precomputed headers, orjson both ways (where installed), no models."""
 
     name: ClassVar[str] = "tuned"
     label: ClassVar[str] = "tuned raw aiohttp"
 
     async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
         import aiohttp
-        import orjson
 
-        self._loads = orjson.loads
+        from stytch_totp import _jsoncodec
+
+        self._loads = _jsoncodec.loads
         connector = aiohttp.TCPConnector(limit=0) if unbounded_pool else None
         self._session = aiohttp.ClientSession(connector=connector)
         credentials = base64.b64encode(f"{PROJECT_ID}:{SECRET}".encode()).decode()
@@ -104,7 +105,7 @@ class TunedAiohttp:
             "Content-Type": "application/json",
         }
         self._requests = {
-            name: (base_url + PATHS[name], orjson.dumps(payload))
+            name: (base_url + PATHS[name], _jsoncodec.dumps(payload))
             for name, payload in PAYLOADS.items()
         }
 
@@ -208,11 +209,9 @@ class StytchTransportOnly:
     label: ClassVar[str] = "stytch-totp's transport only"
 
     async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
-        import orjson
+        from stytch_totp import AiohttpTransport, Timeout, TransportRequest, _jsoncodec
 
-        from stytch_totp import AiohttpTransport, Timeout, TransportRequest
-
-        self._loads = orjson.loads
+        self._loads = _jsoncodec.loads
         self._transport = AiohttpTransport(max_connections=0 if unbounded_pool else 100)
         credentials = base64.b64encode(f"{PROJECT_ID}:{SECRET}".encode()).decode()
         headers = {"Authorization": f"Basic {credentials}", "Content-Type": "application/json"}
@@ -224,7 +223,7 @@ class StytchTransportOnly:
                 base_url + PATHS[name],
                 "/" + PATHS[name],
                 headers,
-                orjson.dumps(payload),
+                _jsoncodec.dumps(payload),
                 timeout,
                 f"totps.{name}",
                 1,
@@ -249,19 +248,18 @@ class StytchTransportOnly:
 
 
 class StytchWithoutModels(StytchTOTP):
-    """stytch-totp as shipped, with ``orjson.loads`` where the typed models are built: the call
+    """stytch-totp as shipped, with ``_jsoncodec.loads`` where the typed models are built: the call
     path (arguments, params, encoding, the retry loop) without the model layer."""
 
     name: ClassVar[str] = "no_models"
     label: ClassVar[str] = "stytch-totp without models"
 
     async def open(self, base_url: str, *, unbounded_pool: bool) -> None:
-        import orjson
-
         import stytch_totp._client as client_module
+        from stytch_totp import _jsoncodec
 
         def decoded_as_dicts(operation: Any, response: Any, attempts: int) -> Any:
-            return orjson.loads(response.body)
+            return _jsoncodec.loads(response.body)
 
         # Private, on purpose: the layer measured is everything but this function.
         self._client_module = client_module

@@ -90,7 +90,8 @@ async def run_create_many(base_url: str, requests: int, concurrency: int) -> int
 async def run_raw_loop(base_url: str, requests: int, concurrency: int) -> int:
     """The hand-written alternative: a semaphore around raw aiohttp calls."""
     import aiohttp
-    import orjson
+
+    from stytch_totp import _jsoncodec
 
     url = base_url + "v1/totps"
     token = base64.b64encode(f"{PROJECT_ID}:{SECRET}".encode()).decode()
@@ -101,9 +102,9 @@ async def run_raw_loop(base_url: str, requests: int, concurrency: int) -> int:
 
         async def enroll(user_id: str) -> bool:
             async with semaphore:
-                body = orjson.dumps({"user_id": user_id})
+                body = _jsoncodec.dumps({"user_id": user_id})
                 async with session.post(url, data=body, headers=headers) as response:
-                    data = orjson.loads(await response.read())
+                    data = _jsoncodec.loads(await response.read())
                     return response.status == 200 and data["user_id"] == user_id
 
         outcomes = await asyncio.gather(*(enroll(user_id) for user_id in user_ids(requests)))

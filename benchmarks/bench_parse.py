@@ -100,10 +100,10 @@ def bodies() -> dict[str, bytes]:
 
 def parsers() -> dict[str, Callable[[], object]]:
     """Every measured parse, named ``path/endpoint/parser``."""
-    import orjson
     from multidict import CIMultiDict, CIMultiDictProxy
     from stytch.consumer.models import totps as official
 
+    from stytch_totp import _jsoncodec
     from stytch_totp._core import protocol
     from stytch_totp._core.converter import converter, make_converter
 
@@ -137,7 +137,7 @@ def parsers() -> dict[str, Callable[[], object]]:
 
     cases: dict[str, Callable[[], object]] = {}
     for endpoint, body in bodies().items():
-        data = orjson.loads(body)
+        data = _jsoncodec.loads(body)
         operation, official_model = operations[endpoint], official_models[endpoint]
         model = operation.response_type
         cases[f"dict/{endpoint}/official"] = official_from_dict(official_model, data)
@@ -282,19 +282,18 @@ def memory_parsers() -> dict[str, Callable[[], object]]:
 
     From bytes, so each kept response owns its strings, as a response of a real call does.
     """
-    import orjson
     from stytch.consumer.models.totps import AuthenticateResponse as OfficialAuthenticateResponse
 
-    from stytch_totp import AuthenticateResponse
+    from stytch_totp import AuthenticateResponse, _jsoncodec
     from stytch_totp._core.converter import converter, make_converter
 
     without_generated_hooks = make_converter(generated_hooks=False)
     body = bodies()["authenticate"]
     return {
         "official": lambda: OfficialAuthenticateResponse.from_json(200, json.loads(body)),
-        "stytch_totp": lambda: converter.structure(orjson.loads(body), AuthenticateResponse),
+        "stytch_totp": lambda: converter.structure(_jsoncodec.loads(body), AuthenticateResponse),
         "no_generated_hooks": lambda: without_generated_hooks.structure(
-            orjson.loads(body), AuthenticateResponse
+            _jsoncodec.loads(body), AuthenticateResponse
         ),
     }
 

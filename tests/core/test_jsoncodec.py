@@ -12,11 +12,34 @@ from stytch_totp._jsoncodec import stdlib_dumps, stdlib_loads
 
 
 @pytest.mark.parametrize(
-    "value", [{"a": {1, 2}}, {"a": object()}, {"a": "\ud800"}, {"a": math.inf}]
+    "value",
+    [
+        {"a": {1, 2}},
+        {"a": object()},
+        {"a": "\ud800"},
+        {"a": math.inf},
+        {"a": [{1: "key not a string"}]},
+        {"a": [2**64]},
+        {"a": (-(2**63) - 1,)},
+    ],
 )
 def test_the_stdlib_path_refuses_what_json_cannot_carry_with_a_type_error(value: object) -> None:
     with pytest.raises(TypeError):
         stdlib_dumps(value)
+
+
+def test_the_stdlib_path_writes_64_bit_integers_at_both_ends() -> None:
+    assert (
+        stdlib_dumps({"a": [2**64 - 1, -(2**63)]})
+        == b'{"a":[18446744073709551615,-9223372036854775808]}'
+    )
+
+
+def test_the_stdlib_path_refuses_a_cycle_with_a_type_error() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(TypeError):
+        stdlib_dumps({"a": looped})
 
 
 def test_the_stdlib_path_refuses_nan_rather_than_writing_invalid_json() -> None:

@@ -36,12 +36,27 @@ def test_the_stdlib_path_writes_the_same_bytes_and_reads_the_same_values(name: s
     assert stdlib_loads(encoded.decode()) == orjson.loads(encoded)
 
 
-@pytest.mark.parametrize("value", [{"a": {1, 2}}, {"a": object()}, {"a": "\ud800"}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": {1, 2}},
+        {"a": object()},
+        {"a": "\ud800"},
+        {"a": [{1: "key not a string"}]},
+        {"a": [2**64]},
+        {"a": (-(2**63) - 1,)},
+    ],
+)
 def test_both_paths_refuse_what_json_cannot_carry_with_a_type_error(value: object) -> None:
     with pytest.raises(TypeError):
         orjson.dumps(value)
     with pytest.raises(TypeError):
         stdlib_dumps(value)
+
+
+def test_both_paths_write_64_bit_integers_at_both_ends() -> None:
+    value = {"a": [2**64 - 1, -(2**63)]}
+    assert stdlib_dumps(value) == orjson.dumps(value)
 
 
 @pytest.mark.parametrize("data", [b"{oops", b"\xff\xfe", b"", b'{"a": 1} x'])

@@ -46,18 +46,20 @@ def test_the_readme_starts_with_the_two_fresh_machine_commands() -> None:
 
 def test_the_readmes_test_command_runs_every_check_ci_runs() -> None:
     # `python3 -m nox` runs nox's default sessions: they must include the soak, which the
-    # `tests` session leaves out to stay quick.
+    # `tests` session leaves out to stay quick, and build the Pythons `tests` runs on first.
     noxfile = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
     defaults = next(
         node.value
         for node in ast.walk(noxfile)
         if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "nox.options.sessions"
     )
-    assert set(ast.literal_eval(defaults)) == {"tests", "soak", "lint", "typecheck", "docs"}
+    assert ast.literal_eval(defaults) == ["pythons", "tests", "soak", "lint", "typecheck", "docs"]
     sessions = {
-        node.name
+        node.name: [ast.unparse(d) for d in node.decorator_list]
         for node in noxfile.body
         if isinstance(node, ast.FunctionDef)
         and any("nox.session" in ast.unparse(d) for d in node.decorator_list)
     }
-    assert {"tests", "soak", "lint", "typecheck", "docs", "bench"} <= sessions
+    assert {"pythons", "tests", "soak", "lint", "typecheck", "docs", "bench"} <= set(sessions)
+    # ... on every supported Python.
+    assert sessions["tests"] == ["nox.session(python=PYTHONS)"]

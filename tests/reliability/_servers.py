@@ -344,6 +344,13 @@ class RawServer:
             pass
         finally:
             writer.close()
+            # The stream's protocol keeps the connection's error (a failed handshake, a broken
+            # pipe) in a future that only its __del__ marks as seen; free-threaded builds'
+            # garbage collector can free that future first, which reports "Future exception
+            # was never retrieved". Waiting for the close sees it. aclose() cancels a wait that
+            # does not end (a client that stopped reading).
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
             self._handlers.discard(task)
 
 

@@ -31,7 +31,9 @@ stytch = stytch_totp.SyncClient.from_env()
 @require_POST
 def enroll(request: HttpRequest) -> JsonResponse:
     created = stytch.totps.create(user_id=json.loads(request.body)["user_id"])
-    return JsonResponse({"user_id": created.user_id, "totp_id": created.totp_id, "key": created.secret})
+    return JsonResponse(
+        {"user_id": created.user_id, "totp_id": created.totp_id, "key": created.secret}
+    )
 
 
 @csrf_exempt

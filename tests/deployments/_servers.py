@@ -60,7 +60,7 @@ class Gunicorn:
 
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path = EXAMPLES) -> None:
         command = [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:0", *args]
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
             command, cwd=cwd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
         )
         self.lines: list[str] = []

@@ -21,7 +21,7 @@ def test_forked_workers_each_use_their_own_pool_and_the_parent_still_works(
     users = emulator.ensure_users(41)
     shutil.copyfile(EXAMPLES / "deploy_forked.py", tmp_path / "deploy_forked.py")
 
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-W", "default", str(tmp_path / "deploy_forked.py"), *users],
         env=stytch_env(emulator),
         capture_output=True,

@@ -25,7 +25,9 @@ def test_django_under_gunicorn_gthread(stytch_emulator_thread: ThreadedEmulator)
     try:
         server.wait_for("Booting worker", count=2)
         with ThreadPoolExecutor(32) as browsers:
-            answers = list(browsers.map(lambda u: enroll_and_verify(emulator, server.url, u), users))
+            answers = list(
+                browsers.map(lambda u: enroll_and_verify(emulator, server.url, u), users)
+            )
         assert {answer["worker"] for answer in answers} <= server.worker_pids()
         assert server.stop(timeout=30) == 0
     finally:

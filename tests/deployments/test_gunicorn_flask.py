@@ -22,7 +22,7 @@ POOL = 4  # below the 8 threads of a worker: the bound is what limits the connec
 
 
 def post(url: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - gunicorn on 127.0.0.1
         url, json.dumps(body).encode(), {"Content-Type": "application/json"}
     )
     try:
@@ -93,7 +93,9 @@ def calls_in_flight(
 
 
 @pytest.mark.parametrize("preload", [False, True], ids=["forked-then-imported", "preload"])
-def test_flask_under_gunicorn_gthread(stytch_emulator_thread: ThreadedEmulator, preload: bool) -> None:
+def test_flask_under_gunicorn_gthread(
+    stytch_emulator_thread: ThreadedEmulator, preload: bool
+) -> None:
     emulator = stytch_emulator_thread
     users = emulator.ensure_users(140)
     port = int(emulator.url.rsplit(":", 1)[1].strip("/"))

@@ -16,7 +16,7 @@ from ._servers import EXAMPLES, NOISE, stytch_env
 
 def run(script: Path, emulator: ThreadedEmulator, *args: str) -> subprocess.CompletedProcess[str]:
     # -W default: ResourceWarnings (an unclosed pool) would be shown too.
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-W", "default", str(script), *args],
         env=stytch_env(emulator),
         capture_output=True,
@@ -90,7 +90,7 @@ def test_an_error_at_top_level_while_another_thread_is_mid_call_exits_at_once(
                 try:
                     stytch.totps.recovery_codes(user_id="user-test-ada")
                 except stytch_totp.ClientClosedError:
-                    print("ended by the exit")
+                    pass  # the exit closed the client; Python may stop the thread first
 
             threading.Thread(target=poll, daemon=True).start()
             time.sleep(0.5)
@@ -105,4 +105,3 @@ def test_an_error_at_top_level_while_another_thread_is_mid_call_exits_at_once(
     assert done.stderr.rstrip().endswith("RuntimeError: the job failed")
     assert done.stderr.count("Traceback") == 1
     assert not NOISE.search(done.stderr.replace("RuntimeError", "").replace("Traceback", ""))
-    assert done.stdout == "ended by the exit\n"

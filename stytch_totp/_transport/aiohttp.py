@@ -22,8 +22,15 @@ runs, so no "Unclosed client session" is reported. A session cannot be closed fr
 or once its loop is closed: a pool whose loop was closed without ``shutdown_asyncgens`` is
 dropped when the next new loop comes, its sockets left to the garbage collector. The hot path
 checks the loop of the pool used last (one identity comparison); the dict is looked up only when
-the loop changes. In a forked child, the parent's pools are never touched: their sockets are the
-parent's.
+the loop changes.
+
+**Forked children.** A child (``os.fork()``, multiprocessing's fork, gunicorn ``--preload``)
+inherits the parent's pools, whose sockets are the parent's connections: it must never write to
+them or close them. Right after the fork (:func:`os.register_at_fork`), each inherited pool is
+disowned: its session and connector are marked closed and its loop-shutdown closer finished,
+all without I/O, so nothing of them runs in the child and aiohttp's finalizers find nothing to
+report ("Unclosed client session") when the child exits. The child's calls start pools of its
+own.
 """
 
 import asyncio
@@ -101,7 +108,7 @@ def _protocol_fault(error: BaseException) -> str:
 class _Pool:
     """One event loop's connection pool: its aiohttp session, and the responses being read."""
 
-    __slots__ = ("closer", "closing", "loop", "reading", "session")
+    __slots__ = ("closer", "closing", "disowned", "loop", "reading", "session")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
         self.loop = loop
@@ -111,6 +118,7 @@ class _Pool:
         self.reading: set[aiohttp.ClientResponse] = set()
         self.closer: AsyncIterator[None] | None = None
         self.closing: asyncio.Task[None] | None = None
+        self.disowned = False
 
     async def close(self) -> None:
         """Close the session (idempotent); runs in the pool's own loop."""
@@ -135,6 +143,31 @@ class _Pool:
     def _start_closing(self) -> None:
         self.closing = self.loop.create_task(self.close())
 
+    def disown(self) -> None:
+        """In a forked child: make the parent's pool inert here, without any I/O.
+
+        The session is detached and its connector marked closed (the flags aiohttp's
+        ``__del__`` checks), so neither reports itself unclosed when the child exits; their
+        connections are never closed here, which would close the parent's. The loop-shutdown
+        closer is run to its end at once (it does nothing for a disowned pool), so that the
+        parent's loop, which does not run in the child, is never asked to finalize it.
+        """
+        self.disowned = True
+        self.reading.clear()
+        connector = self.session.connector
+        self.session.detach()
+        if connector is not None:
+            connector._closed = True
+        closer, self.closer = self.closer, None
+        if closer is not None:
+            finishing = closer.aclose()
+            try:
+                finishing.send(None)
+            except StopIteration:
+                pass
+            else:  # pragma: no cover - the closer awaits nothing once disowned
+                finishing.close()
+
     def abandon(self) -> None:
         """Give up a pool whose loop is closed: aiohttp cannot close it any more. The session is
         detached (it counts as closed); the sockets of idle connections go with the garbage."""
@@ -149,15 +182,28 @@ async def _close_at_loop_shutdown(
     try:
         yield
     finally:
-        owner = transport()
-        if owner is not None:
-            owner._forget(pool)
-        await pool.close()
+        if not pool.disowned:  # in a forked child: the parent's, not to be touched
+            owner = transport()
+            if owner is not None:
+                owner._forget(pool)
+            await pool.close()
 
 
-#: Pools of a parent process, in its forked children: never used, never finalized (closing one
-#: there would close nothing of the parent's, but a finalizer would still touch its sockets).
+#: Pools of a parent process, in its forked children: disowned, never used, kept (so that their
+#: sockets, the parent's connections, are not even garbage collected while the child runs).
 _INHERITED_BY_FORK: list[_Pool] = []
+
+#: Every transport not yet garbage collected: their pools are disowned in a forked child.
+_TRANSPORTS: "weakref.WeakSet[AiohttpTransport]" = weakref.WeakSet()
+
+
+def _disown_all_after_fork() -> None:
+    for transport in list(_TRANSPORTS):
+        transport._leave_parent_pools()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_disown_all_after_fork)
 
 
 class AiohttpTransport:
@@ -223,6 +269,7 @@ class AiohttpTransport:
         self._urls: dict[str, URL] = {}
         self._session_headers: Mapping[str, str] | None = None
         self._last_timeout: tuple[Timeout, aiohttp.ClientTimeout] | None = None
+        _TRANSPORTS.add(self)
 
     def __repr__(self) -> str:
         return f"<AiohttpTransport max_connections={self.max_connections}>"
@@ -267,13 +314,18 @@ class AiohttpTransport:
             self._pool = None
 
     def _leave_parent_pools(self) -> None:
-        """In a forked child: set the parent's pools aside, untouched."""
+        """In a forked child: set the parent's pools aside, disowned (see :meth:`_Pool.disown`).
+
+        Run right after the fork, and again (doing nothing then) on the child's first call."""
         if self._pid == os.getpid():
             return
         self._pid = os.getpid()
-        _INHERITED_BY_FORK.extend(self._pools.values())
+        inherited = list(self._pools.values())
         self._pools.clear()
         self._pool = None
+        for pool in inherited:
+            pool.disown()
+        _INHERITED_BY_FORK.extend(inherited)
 
     async def _pool_here(self, headers: Mapping[str, str]) -> _Pool:
         """The running loop's pool, created on its first request."""

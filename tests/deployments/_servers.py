@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -9,14 +10,22 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from stytch_totp.testing import ThreadedEmulator
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
 #: What a clean run of gunicorn (or a script) never prints.
-NOISE = re.compile(r"Traceback|Warning|Unclosed|\[ERROR\]|\[CRITICAL\]|Exception", re.I)
+NOISE = re.compile(
+    r"Traceback|Warning|Unclosed|\[ERROR\]|\[CRITICAL\]|ERROR:|CRITICAL:|Exception|"
+    r"Task was destroyed|never awaited",
+    re.I,
+)
 
 
 def stytch_env(emulator: ThreadedEmulator, **extra: str) -> dict[str, str]:
@@ -55,20 +64,33 @@ def connections_to(pid: int, port: int) -> int:
     return count
 
 
-class Gunicorn:
-    """``python -m gunicorn ...`` on 127.0.0.1 (an ephemeral port), its log read as it comes."""
+class Server:
+    """A server process (``python -m <module> ...``), its log (stderr) read as it comes.
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path = EXAMPLES) -> None:
-        command = [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:0", *args]
+    ``listening`` matches the log line that gives the port it listens on (127.0.0.1, ephemeral).
+    """
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], listening: str, cwd: Path = EXAMPLES
+    ) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-            command, cwd=cwd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+            [sys.executable, "-m", *command],
+            cwd=cwd,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
         )
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        listening = self.wait_for(r"Listening at: http://127\.0\.0\.1:(\d+)")
-        self.url = f"http://127.0.0.1:{listening.group(1)}"
+        try:
+            port = self.wait_for(listening).group(1)
+        except BaseException:
+            self.stop()
+            raise
+        self.url = f"http://127.0.0.1:{port}"
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -94,11 +116,14 @@ class Gunicorn:
                     return found[count - 1]
                 left = deadline - time.monotonic()
                 if left <= 0 or (self.process.poll() is not None and not self._reader.is_alive()):
-                    raise AssertionError(f"no {count} x {pattern!r} in gunicorn's log:\n{self.log}")
+                    raise AssertionError(
+                        f"no {count} x {pattern!r} in the server's log:\n{self.log}"
+                    )
                 self._changed.wait(min(left, 0.5))
 
     def worker_pids(self) -> set[int]:
-        """The workers running now (the master's children)."""
+        """The workers running now (the master's children; for uvicorn, multiprocessing's
+        resource tracker too)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return {int(pid) for pid in children.read_text().split()}
 
@@ -118,3 +143,98 @@ class Gunicorn:
             self._reader.join(10)
             if self.process.stderr is not None:
                 self.process.stderr.close()
+
+
+class Gunicorn(Server):
+    """``python -m gunicorn -b 127.0.0.1:0 ...``."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path = EXAMPLES) -> None:
+        super().__init__(
+            ["gunicorn", "-b", "127.0.0.1:0", *args],
+            env,
+            r"Listening at: http://127\.0\.0\.1:(\d+)",
+            cwd,
+        )
+
+
+class Uvicorn(Server):
+    """``python -m uvicorn --host 127.0.0.1 --port 0 ...``."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path = EXAMPLES) -> None:
+        super().__init__(
+            ["uvicorn", "--host", "127.0.0.1", "--port", "0", "--no-access-log", *args],
+            env,
+            r"Uvicorn running on http://127\.0\.0\.1:(\d+)",
+            cwd,
+        )
+
+
+def post(url: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 - gunicorn on 127.0.0.1
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - 127.0.0.1
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+class Sampler:
+    """Samples, on a thread, the connections each worker holds to the emulator."""
+
+    def __init__(self, server: Server, port: int) -> None:
+        self.server, self.port = server, port
+        self.peak: dict[int, int] = {}
+        self.master_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            for pid in self.server.worker_pids():
+                held = connections_to(pid, self.port)
+                self.peak[pid] = max(self.peak.get(pid, 0), held)
+            held = connections_to(self.server.process.pid, self.port)
+            self.master_peak = max(self.master_peak, held)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def enroll_and_verify(emulator: ThreadedEmulator, url: str, user_id: str) -> dict[str, Any]:
+    status, created = post(f"{url}/mfa/enroll", {"user_id": user_id})
+    assert status == 200, created
+    assert created["user_id"] == user_id  # never another request's answer
+    code = emulator.totp_code(created["key"])
+    status, verified = post(f"{url}/mfa/verify", {"user_id": user_id, "code": code})
+    assert status == 200, verified
+    assert (verified["user_id"], verified["totp_id"]) == (user_id, created["totp_id"])
+    return verified
+
+
+def calls_in_flight(
+    emulator: ThreadedEmulator, server: Server, users: list[str]
+) -> tuple[ThreadPoolExecutor, list[Any]]:
+    """Enrolled ``users`` whose verify is now held 1.5 s by Stytch (the emulator)."""
+    codes = {}
+    for user_id in users:
+        _, created = post(f"{server.url}/mfa/enroll", {"user_id": user_id})
+        codes[user_id] = emulator.totp_code(created["key"])
+    before = emulator.request_count("/v1/totps/authenticate")
+    emulator.inject("/v1/totps/authenticate", delay=1.5, times=len(users))
+    pool = ThreadPoolExecutor(len(users))
+    futures = [
+        pool.submit(post, f"{server.url}/mfa/verify", {"user_id": u, "code": codes[u]})
+        for u in users
+    ]
+    deadline = time.monotonic() + 30
+    while emulator.request_count("/v1/totps/authenticate") < before + len(users):
+        assert time.monotonic() < deadline, "the calls never reached the emulator"
+        time.sleep(0.02)
+    return pool, futures

@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from stytch_totp.testing import ThreadedEmulator
 
-from ._servers import NOISE, Gunicorn, stytch_env
-from .test_gunicorn_flask import enroll_and_verify
+from ._servers import NOISE, Gunicorn, enroll_and_verify, stytch_env
 
 
 def test_django_under_gunicorn_gthread(stytch_emulator_thread: ThreadedEmulator) -> None:

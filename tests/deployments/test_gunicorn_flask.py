@@ -4,92 +4,17 @@ connections to Stytch bounded by its pool; HUP and SIGTERM with calls in flight.
 
 from __future__ import annotations
 
-import json
 import signal
-import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from stytch_totp.testing import ThreadedEmulator
 
-from ._servers import NOISE, Gunicorn, connections_to, stytch_env
+from ._servers import NOISE, Gunicorn, Sampler, calls_in_flight, enroll_and_verify, stytch_env
 
 POOL = 4  # below the 8 threads of a worker: the bound is what limits the connections
-
-
-def post(url: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(  # noqa: S310 - gunicorn on 127.0.0.1
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - 127.0.0.1
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-class Sampler:
-    """Samples, on a thread, the connections each worker holds to the emulator."""
-
-    def __init__(self, server: Gunicorn, port: int) -> None:
-        self.server, self.port = server, port
-        self.peak: dict[int, int] = {}
-        self.master_peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.02):
-            for pid in self.server.worker_pids():
-                held = connections_to(pid, self.port)
-                self.peak[pid] = max(self.peak.get(pid, 0), held)
-            held = connections_to(self.server.process.pid, self.port)
-            self.master_peak = max(self.master_peak, held)
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-
-def enroll_and_verify(emulator: ThreadedEmulator, url: str, user_id: str) -> dict[str, Any]:
-    status, created = post(f"{url}/mfa/enroll", {"user_id": user_id})
-    assert status == 200, created
-    assert created["user_id"] == user_id  # never another request's answer
-    code = emulator.totp_code(created["key"])
-    status, verified = post(f"{url}/mfa/verify", {"user_id": user_id, "code": code})
-    assert status == 200, verified
-    assert (verified["user_id"], verified["totp_id"]) == (user_id, created["totp_id"])
-    return verified
-
-
-def calls_in_flight(
-    emulator: ThreadedEmulator, server: Gunicorn, users: list[str]
-) -> tuple[ThreadPoolExecutor, list[Any]]:
-    """Enrolled ``users`` whose verify is now held 1.5 s by Stytch (the emulator)."""
-    codes = {}
-    for user_id in users:
-        _, created = post(f"{server.url}/mfa/enroll", {"user_id": user_id})
-        codes[user_id] = emulator.totp_code(created["key"])
-    before = emulator.request_count("/v1/totps/authenticate")
-    emulator.inject("/v1/totps/authenticate", delay=1.5, times=len(users))
-    pool = ThreadPoolExecutor(len(users))
-    futures = [
-        pool.submit(post, f"{server.url}/mfa/verify", {"user_id": u, "code": codes[u]})
-        for u in users
-    ]
-    deadline = time.monotonic() + 30
-    while emulator.request_count("/v1/totps/authenticate") < before + len(users):
-        assert time.monotonic() < deadline, "the calls never reached the emulator"
-        time.sleep(0.02)
-    return pool, futures
 
 
 @pytest.mark.parametrize("preload", [False, True], ids=["forked-then-imported", "preload"])

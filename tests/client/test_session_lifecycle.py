@@ -227,4 +227,5 @@ async def test_another_event_loop_gets_a_pool_of_its_own(serve: ServerFactory) -
     await client.totps.recovery_codes(user_id="u")
     assert len(server.requests) == 3
     await client.aclose()
-    assert ours is not None and ours.closed
+    assert ours is not None
+    assert ours.closed

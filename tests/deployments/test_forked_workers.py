@@ -1,4 +1,5 @@
-"""docs/examples/deploy_forked.py: a parent that used its SyncClient forks 4 workers."""
+"""docs/examples/deploy_forked.py and deploy_forked_async.py: a parent that used its client
+(SyncClient; Client under asyncio.run) forks 4 workers; and a bare os.fork() child."""
 
 from __future__ import annotations
 
@@ -16,15 +17,22 @@ from stytch_totp.testing import ThreadedEmulator
 from ._servers import EXAMPLES, stytch_env
 
 
+@pytest.mark.parametrize(
+    "example",
+    [
+        "deploy_forked.py",  # SyncClient
+        "deploy_forked_async.py",  # Client, an asyncio.run per task
+    ],
+)
 def test_forked_workers_each_use_their_own_pool_and_the_parent_still_works(
-    stytch_emulator_thread: ThreadedEmulator, tmp_path: Path
+    stytch_emulator_thread: ThreadedEmulator, tmp_path: Path, example: str
 ) -> None:
     emulator = stytch_emulator_thread
     users = emulator.ensure_users(41)
-    shutil.copyfile(EXAMPLES / "deploy_forked.py", tmp_path / "deploy_forked.py")
+    shutil.copyfile(EXAMPLES / example, tmp_path / example)
 
     done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-W", "default", str(tmp_path / "deploy_forked.py"), *users],
+        [sys.executable, "-W", "default", str(tmp_path / example), *users],
         env=stytch_env(emulator),
         capture_output=True,
         text=True,

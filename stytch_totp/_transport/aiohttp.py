@@ -38,7 +38,7 @@ import contextvars
 import os
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -116,7 +116,7 @@ class _Pool:
         # Responses whose body is being read: closing the pool does not wake such a reader
         # (aiohttp forgets the payload when it closes the connection), closing them does.
         self.reading: set[aiohttp.ClientResponse] = set()
-        self.closer: AsyncIterator[None] | None = None
+        self.closer: AsyncGenerator[None, None] | None = None
         self.closing: asyncio.Task[None] | None = None
         self.disowned = False
 
@@ -177,7 +177,7 @@ class _Pool:
 
 async def _close_at_loop_shutdown(
     pool: _Pool, transport: "weakref.ref[AiohttpTransport]"
-) -> AsyncIterator[None]:
+) -> AsyncGenerator[None, None]:
     """Suspended until the loop's ``shutdown_asyncgens()`` finalizes it, then closes ``pool``."""
     try:
         yield

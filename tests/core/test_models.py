@@ -663,13 +663,17 @@ def test_values_that_say_something_are_shown_even_when_falsy() -> None:
 def test_empty_strings_are_left_out() -> None:
     auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
     # What Stytch sends for what the user never gave, or a request without those headers.
-    assert auth.user.name.middle_name == ""
-    assert auth.session.attributes.ip_address == auth.session.attributes.user_agent == ""
+    name, session = auth.user.name, auth.session
+    assert name is not None
+    assert session is not None
+    assert session.attributes is not None
+    assert name.middle_name == ""
+    assert session.attributes.ip_address == session.attributes.user_agent == ""
     text = repr(auth)
     assert "middle_name" not in text
     assert "attributes=Attributes()" in text  # its ip_address and user_agent hold ''
     # A non-empty string is shown as ever.
-    assert f"first_name={auth.user.name.first_name!r}" in text
+    assert f"first_name={name.first_name!r}" in text
 
 
 def test_unset_factor_fields_are_left_out() -> None:

@@ -48,6 +48,7 @@ def test_many_sequential_jobs_each_close_their_pool_as_their_loop_ends(
     users = emulator.ensure_users(40)
     client: stytch_totp.Client = jobs.stytch
     transport = client._transport
+    assert isinstance(transport, stytch_totp.AiohttpTransport)
     caplog.set_level(logging.ERROR, logger="asyncio")  # where "Unclosed client session" goes
     held = []
     for user_id in users:
@@ -89,6 +90,7 @@ def test_jobs_in_threads_run_their_loops_at_the_same_time(
     assert answered == users  # each job its own user's answer
     assert len({id(loop) for loop in loops}) == 24  # a loop per job
     assert peak == 8  # the jobs of 8 threads in flight at once, each in its own loop
+    assert isinstance(client._transport, stytch_totp.AiohttpTransport)
     assert client._transport._pools == {}
     assert connections_to(os.getpid(), port_of(emulator)) == 0
 

@@ -1,8 +1,8 @@
 """``Client``: credentials, a transport, and the one retry loop of the SDK.
 
 Requests are built and responses decoded by the pure functions of ``_core``; a
-:class:`~stytch_totp.Transport` moves the bytes (by default :class:`AiohttpTransport`, created
-lazily in the running event loop). This module adds the loop that decides, with
+:class:`~stytch_totp.Transport` moves the bytes (by default :class:`AiohttpTransport`, whose
+pools are created lazily, one per running event loop). This module adds the loop that decides, with
 ``_core/retry.py``, whether to try again: the only such loop in the SDK (bulk enrollment paces
 its calls through it, see :class:`~stytch_totp._core.retry.Pacer`).
 """
@@ -10,6 +10,7 @@ its calls through it, see :class:`~stytch_totp._core.retry.Pacer`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -156,8 +157,9 @@ class _ClientOptions(TypedDict, total=False):
 class Client:
     """An async client for Stytch's TOTP API.
 
-    Create one per application (and event loop) and share it: it holds a connection pool. Use
-    it as an async context manager, or call :meth:`aclose` when done::
+    Create one per application and share it: it holds a connection pool (one per event loop it
+    is used from, each closed when its loop shuts down). Use it as an async context manager, or
+    call :meth:`aclose` when done::
 
         async with stytch_totp.Client(project_id, secret) as client:
             created = await client.totps.create(user_id=user_id)
@@ -298,8 +300,14 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        for pause in self._pauses:
-            pause.cancel()
+        here = asyncio._get_running_loop()
+        for pause in list(self._pauses):
+            loop = pause.get_loop()
+            if loop is here:
+                pause.cancel()
+            elif not loop.is_closed():  # a pause of a call in another thread's loop
+                with contextlib.suppress(RuntimeError):  # that loop closed meanwhile
+                    loop.call_soon_threadsafe(pause.cancel)
         await self._transport.aclose()
 
     # -- the resources' way in (the ``Caller`` protocol of ``_resources``) --------------------

@@ -120,7 +120,8 @@ class FailureKind(enum.Enum):
     CLOSED = "transport closed"
     """The client (and its transport) was closed."""
     UNUSABLE = "transport unusable here"
-    """The transport cannot be used from here (e.g. another event loop)."""
+    """The transport cannot be used from here (e.g. no running asyncio event loop, or the
+    SyncClient called from a thread that runs one)."""
 
 
 class TransportError(Exception):

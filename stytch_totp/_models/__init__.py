@@ -11,10 +11,11 @@ strings, and a missing required key is an ``UnexpectedResponseError`` naming its
   ``session_jwt``, and in params the ``totp_code`` and ``recovery_code``) shows as
   ``secret=<hidden>`` whenever it holds a value (anything but ``None``), so it can be discovered
   in a REPL; nothing of the value shows, not even its length or whether it is empty;
-* any other field is left out when it holds nothing: ``None``, an empty tuple or mapping, or its
-  default, whether the field is required or not (an empty ``User.crypto_wallets`` says no more
-  than an absent one). Every other value is shown with its own ``repr``, ``""``, ``False`` and
-  ``0`` included, nested models by this same rule.
+* any other field is left out when it holds nothing: ``None``, an empty string, tuple or mapping,
+  or its default, whether the field is required or not (an empty ``User.crypto_wallets`` says no
+  more than an absent one, and the ``""`` Stytch sends for a ``middle_name`` never given no more
+  than ``None``). Every other value is shown with its own ``repr``, ``False`` and ``0``
+  included, nested models by this same rule.
 
 Every model is slotted. Non-slotted classes would parse a little faster, but then ``vars(model)``
 would show the secret fields that ``repr`` hides, and a ``__dict__`` costs memory: a kept

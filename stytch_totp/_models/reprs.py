@@ -5,9 +5,9 @@ The rule (also in the package docstring):
 * a secret field, declared with ``attrs.field(repr=hide)``, shows as ``name=<hidden>`` whenever it
   holds a value, i.e. anything but ``None``: never the value, nor its length, nor whether it
   is empty, so what the field holds cannot be guessed but its existence can be discovered;
-* any other field is left out when it holds nothing: ``None``, an empty tuple or mapping, or
-  the field's default. Every other value (``""``, ``False`` and ``0`` included) is shown with
-  its own ``repr``, nested models with theirs.
+* any other field is left out when it holds nothing: ``None``, an empty string, tuple or
+  mapping, or the field's default. Every other value (``False`` and ``0`` included) is shown
+  with its own ``repr``, nested models with theirs.
 
 A class opts in with ``__repr__ = readable_repr`` in its body (attrs then adds no ``__repr__``
 of its own); ``str()`` is the same text.
@@ -34,7 +34,8 @@ def hide(value: object) -> str:
 def _holds_nothing(field: attrs.Attribute[Any], value: object) -> bool:
     if value is None:
         return True
-    if isinstance(value, tuple | Mapping) and not value:
+    # Stytch sends "" for what a user never gave (middle_name, ip_address...): as said as None.
+    if isinstance(value, str | tuple | Mapping) and not value:
         return True
     default = field.default
     return (

@@ -8,6 +8,9 @@ async client's own code. See the docs' "Synchronous code" page for why this desi
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import weakref
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
@@ -52,6 +55,7 @@ class SyncClient:
         self._runner = LoopThread("stytch-totp-sync-client", on_new_process=self._new_process)
         self._closed = False
         self._totps = SyncTOTPs(self)
+        _OPEN.add(self)
 
     @classmethod
     def from_env(cls, **options: Unpack[_ClientOptions]) -> Self:
@@ -138,3 +142,19 @@ class SyncClient:
 
 #: Clients of a parent process, in its forked children: never used, never finalized.
 _ABANDONED_IN_FORKED_CHILD: list[Client] = []
+
+#: Every SyncClient not yet garbage collected, closed at interpreter exit if still open.
+_OPEN: weakref.WeakSet[SyncClient] = weakref.WeakSet()
+
+
+def _close_at_exit() -> None:
+    """Close, at interpreter exit, the clients the program left open (a module-level client
+    in a script, a gunicorn worker, a Django app): their pools are closed on their own loops,
+    instead of being finalized at shutdown with aiohttp's "Unclosed client session" on stderr.
+    Only what this process started is closed (a forked child never touches the parent's)."""
+    for client in list(_OPEN):
+        with contextlib.suppress(Exception):
+            client.close()
+
+
+atexit.register(_close_at_exit)

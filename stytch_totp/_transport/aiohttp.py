@@ -11,12 +11,34 @@ several awaited signal calls per request.
 Errors never quote a response: aiohttp's parser messages carry the offending bytes (a malformed
 status line is the start of a body), so a malformed response is described by the kind of fault
 and the aiohttp exception is not chained to the error.
+
+**One pool per event loop.** An aiohttp session belongs to the loop it was created in, so the
+transport keeps one session per running loop (created on that loop's first request) and a
+client can be used from successive loops: ``asyncio.run`` per job, a test framework's loop per
+test. Each pool is closed when its loop shuts down: a suspended async generator registered with
+the loop is finalized by ``loop.shutdown_asyncgens()`` (which ``asyncio.run`` and
+``asyncio.Runner`` call before closing the loop), and closes the session while the loop still
+runs, so no "Unclosed client session" is reported. A session cannot be closed from another loop,
+or once its loop is closed: a pool whose loop was closed without ``shutdown_asyncgens`` is
+dropped when the next new loop comes, its sockets left to the garbage collector. The hot path
+checks the loop of the pool used last (one identity comparison); the dict is looked up only when
+the loop changes.
+
+**Forked children.** A child (``os.fork()``, multiprocessing's fork, gunicorn ``--preload``)
+inherits the parent's pools, whose sockets are the parent's connections: it must never write to
+them or close them. Right after the fork (:func:`os.register_at_fork`), each inherited pool is
+disowned: its session and connector are marked closed and its loop-shutdown closer finished,
+all without I/O, so nothing of them runs in the child and aiohttp's finalizers find nothing to
+report ("Unclosed client session") when the child exits. The child's calls start pools of its
+own.
 """
 
 import asyncio
 import contextvars
+import os
 import ssl
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -83,9 +105,111 @@ def _protocol_fault(error: BaseException) -> str:
     return "malformed response"
 
 
+class _Pool:
+    """One event loop's connection pool: its aiohttp session, and the responses being read."""
+
+    __slots__ = ("closer", "closing", "disowned", "loop", "reading", "session")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
+        self.loop = loop
+        self.session = session
+        # Responses whose body is being read: closing the pool does not wake such a reader
+        # (aiohttp forgets the payload when it closes the connection), closing them does.
+        self.reading: set[aiohttp.ClientResponse] = set()
+        self.closer: AsyncGenerator[None, None] | None = None
+        self.closing: asyncio.Task[None] | None = None
+        self.disowned = False
+
+    async def close(self) -> None:
+        """Close the session (idempotent); runs in the pool's own loop."""
+        for response in list(self.reading):
+            response.close()
+        if not self.session.closed:
+            await self.session.close()
+            # Let the connections' transports finish closing, so no ResourceWarning follows.
+            await asyncio.sleep(0)
+
+    def close_from_elsewhere(self) -> None:
+        """Have the pool's own loop close it, or give it up if that loop is closed."""
+        if not self.loop.is_closed():
+            try:
+                self.loop.call_soon_threadsafe(self._start_closing)
+            except RuntimeError:  # closed meanwhile
+                pass
+            else:
+                return
+        self.abandon()
+
+    def _start_closing(self) -> None:
+        self.closing = self.loop.create_task(self.close())
+
+    def disown(self) -> None:
+        """In a forked child: make the parent's pool inert here, without any I/O.
+
+        The session is detached and its connector marked closed (the flags aiohttp's
+        ``__del__`` checks), so neither reports itself unclosed when the child exits; their
+        connections are never closed here, which would close the parent's. The loop-shutdown
+        closer is run to its end at once (it does nothing for a disowned pool), so that the
+        parent's loop, which does not run in the child, is never asked to finalize it.
+        """
+        self.disowned = True
+        self.reading.clear()
+        connector = self.session.connector
+        self.session.detach()
+        if connector is not None:
+            connector._closed = True
+        closer, self.closer = self.closer, None
+        if closer is not None:
+            finishing = closer.aclose()
+            try:
+                finishing.send(None)
+            except StopIteration:
+                pass
+            else:  # pragma: no cover - the closer awaits nothing once disowned
+                finishing.close()
+
+    def abandon(self) -> None:
+        """Give up a pool whose loop is closed: aiohttp cannot close it any more. The session is
+        detached (it counts as closed); the sockets of idle connections go with the garbage."""
+        if not self.session.closed:
+            self.session.detach()
+
+
+async def _close_at_loop_shutdown(
+    pool: _Pool, transport: "weakref.ref[AiohttpTransport]"
+) -> AsyncGenerator[None, None]:
+    """Suspended until the loop's ``shutdown_asyncgens()`` finalizes it, then closes ``pool``."""
+    try:
+        yield
+    finally:
+        if not pool.disowned:  # in a forked child: the parent's, not to be touched
+            owner = transport()
+            if owner is not None:
+                owner._forget(pool)
+            await pool.close()
+
+
+#: Pools of a parent process, in its forked children: disowned, never used, kept (so that their
+#: sockets, the parent's connections, are not even garbage collected while the child runs).
+_INHERITED_BY_FORK: list[_Pool] = []
+
+#: Every transport not yet garbage collected: their pools are disowned in a forked child.
+_TRANSPORTS: "weakref.WeakSet[AiohttpTransport]" = weakref.WeakSet()
+
+
+def _disown_all_after_fork() -> None:
+    for transport in list(_TRANSPORTS):
+        transport._leave_parent_pools()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_disown_all_after_fork)
+
+
 class AiohttpTransport:
-    """The default transport: a pooled ``aiohttp.ClientSession``, created lazily in the
-    running event loop on the first request, and closed by :meth:`aclose`.
+    """The default transport: a pooled ``aiohttp.ClientSession`` per event loop, created
+    lazily in the running loop on its first request, and closed when that loop shuts down
+    (``asyncio.run`` ending) or by :meth:`aclose`, whichever comes first.
 
     Args:
         max_connections: Size of the connection pool (0 for no limit).
@@ -134,16 +258,18 @@ class AiohttpTransport:
         self._trace_configs = trace_configs
         self._trust_env = bool(trust_env)
         self._keepalive_timeout = keepalive_timeout
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # The pool used last: the hot path's one check. Each loop's pool is in ``_pools``.
+        self._pool: _Pool | None = None
+        # Not a WeakKeyDictionary: a session refers to its loop, so no key would ever go.
+        # Pools leave it when their loop shuts down, or at the next new loop once it is closed.
+        self._pools: dict[asyncio.AbstractEventLoop, _Pool] = {}
+        self._pid = os.getpid()
         self._closed = False
         self._client_timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
         self._urls: dict[str, URL] = {}
         self._session_headers: Mapping[str, str] | None = None
         self._last_timeout: tuple[Timeout, aiohttp.ClientTimeout] | None = None
-        # Responses whose body is being read: closing the pool does not wake such a reader
-        # (aiohttp forgets the payload when it closes the connection), closing them does.
-        self._reading: set[aiohttp.ClientResponse] = set()
+        _TRANSPORTS.add(self)
 
     def __repr__(self) -> str:
         return f"<AiohttpTransport max_connections={self.max_connections}>"
@@ -153,48 +279,97 @@ class AiohttpTransport:
         """``True`` once :meth:`aclose` has been called."""
         return self._closed
 
+    @property
+    def _session(self) -> aiohttp.ClientSession | None:
+        """The running loop's session (outside a loop: the last used), ``None`` before any."""
+        loop = asyncio._get_running_loop()
+        pool = self._pool if loop is None else self._pools.get(loop)
+        return None if pool is None else pool.session
+
     async def aclose(self) -> None:
-        """Close the pool (idempotent); requests in flight fail with ``FailureKind.CLOSED``."""
+        """Close the pools (idempotent); requests in flight fail with ``FailureKind.CLOSED``.
+
+        The running loop's pool is closed before this returns; the pools of other loops still
+        running are closed by their own loop, soon after.
+        """
         if self._closed:
             return
         self._closed = True
-        for response in list(self._reading):
-            response.close()
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
-            # Let the connections' transports finish closing, so no ResourceWarning follows.
-            await asyncio.sleep(0)
+        self._leave_parent_pools()
+        self._pool = None
+        here = asyncio._get_running_loop()
+        pools = list(self._pools.values())
+        self._pools.clear()
+        for pool in pools:
+            if pool.loop is here:
+                await pool.close()
+            else:
+                pool.close_from_elsewhere()
 
-    def _get_session(self, headers: Mapping[str, str]) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        session = self._session
-        if session is None:
-            # The headers of the first request (the client's own) become the session's.
-            self._session_headers = headers
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections,
-                ssl=self._ssl_context if self._ssl_context is not None else True,
-                keepalive_timeout=self._keepalive_timeout,
-            )
-            session = self._session = aiohttp.ClientSession(
-                connector=connector,
-                request_class=_ObservedRequest,
-                trace_configs=list(self._trace_configs) or None,
-                trust_env=self._trust_env,
-                headers=headers,
-                raise_for_status=False,
-                auto_decompress=True,
-            )
-            self._loop = loop
-        elif self._loop is not loop:
+    def _forget(self, pool: _Pool) -> None:
+        """Drop ``pool`` (its loop is shutting down)."""
+        if self._pools.get(pool.loop) is pool:
+            del self._pools[pool.loop]
+        if self._pool is pool:
+            self._pool = None
+
+    def _leave_parent_pools(self) -> None:
+        """In a forked child: set the parent's pools aside, disowned (see :meth:`_Pool.disown`).
+
+        Run right after the fork, and again (doing nothing then) on the child's first call."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        inherited = list(self._pools.values())
+        self._pools.clear()
+        self._pool = None
+        for pool in inherited:
+            pool.disown()
+        _INHERITED_BY_FORK.extend(inherited)
+
+    async def _pool_here(self, headers: Mapping[str, str]) -> _Pool:
+        """The running loop's pool, created on its first request."""
+        loop = asyncio._get_running_loop()
+        if loop is None:
             raise TransportError(
-                "this client's connection pool belongs to another event loop: "
-                "create one client per event loop (or use SyncClient outside of one)",
+                "the async Client needs a running asyncio event loop: await its calls in "
+                "asyncio code, or use SyncClient in code without an event loop",
                 request_sent=False,
                 kind=FailureKind.UNUSABLE,
             )
-        return session
+        self._leave_parent_pools()
+        pool = self._pools.get(loop)
+        if pool is None:
+            for other in [p for p in self._pools.values() if p.loop.is_closed()]:
+                self._forget(other)
+                other.abandon()
+            pool = self._pools[loop] = _Pool(loop, self._new_session(headers))
+            closer = _close_at_loop_shutdown(pool, weakref.ref(self))
+            # Started, so the loop knows it (asyncio's first-iteration hook) and finalizes it at
+            # shutdown; kept by the pool, since the loop only holds it weakly.
+            await anext(closer)
+            pool.closer = closer
+        self._pool = pool
+        return pool
+
+    def _new_session(self, headers: Mapping[str, str]) -> aiohttp.ClientSession:
+        if self._session_headers is None:
+            # The headers of the first request (the client's own) become the sessions'.
+            self._session_headers = headers
+        connector = aiohttp.TCPConnector(
+            limit=self.max_connections,
+            ssl=self._ssl_context if self._ssl_context is not None else True,
+            keepalive_timeout=self._keepalive_timeout,
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            request_class=_ObservedRequest,
+            trace_configs=list(self._trace_configs) or None,
+            trust_env=self._trust_env,
+            headers=self._session_headers,
+            raise_for_status=False,
+            auto_decompress=True,
+        )
 
     def _url(self, url: str) -> URL:
         # Parsing a URL costs more than the rest of building a request: the client's few URLs
@@ -227,16 +402,16 @@ class AiohttpTransport:
             raise TransportError(
                 "the transport is closed", request_sent=False, kind=FailureKind.CLOSED
             )
-        session = self._session
-        if session is None or self._loop is not asyncio.get_running_loop():
-            session = self._get_session(request.headers)
+        pool = self._pool
+        if pool is None or pool.loop is not asyncio._get_running_loop():
+            pool = await self._pool_here(request.headers)
         attempt = _Attempt()
         token = _CURRENT_ATTEMPT.set(attempt)
         failure: TransportError | None = None
         try:
             # Awaited, then released in ``finally``: what ``async with`` does, without the two
             # coroutines of its ``__aenter__`` and ``__aexit__``.
-            response = await session.request(
+            response = await pool.session.request(
                 request.method,
                 self._url(request.url),
                 data=request.body,
@@ -251,7 +426,7 @@ class AiohttpTransport:
                     else None
                 ),
             )
-            self._reading.add(response)
+            pool.reading.add(response)
             try:
                 length = response.content_length
                 if (
@@ -263,7 +438,7 @@ class AiohttpTransport:
                 else:
                     body = await _read_capped(response, self.max_response_bytes)
             finally:
-                self._reading.discard(response)
+                pool.reading.discard(response)
                 response.release()
             return TransportResponse(response.status, response.headers, body)
         except asyncio.CancelledError:

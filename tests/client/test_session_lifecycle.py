@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
 
 import aiohttp
 import pytest
@@ -207,17 +206,26 @@ async def test_redirects_are_not_followed_so_credentials_stay_home(serve: Server
     assert elsewhere == []
 
 
-async def test_a_client_is_bound_to_the_loop_that_first_used_it(serve: ServerFactory) -> None:
+async def test_another_event_loop_gets_a_pool_of_its_own(serve: ServerFactory) -> None:
     server = RecordingApp()
     url = await serve(server.app)
     client = Client(PROJECT_ID, SECRET, base_url=url)
     await client.totps.recovery_codes(user_id="u")
+    ours = pool_of(client)
 
-    def use_from_another_loop() -> Any:
-        return asyncio.run(client.totps.recovery_codes(user_id="u"))
+    def use_from_another_loop() -> tuple[int, bool]:
+        async def call() -> tuple[int, bool]:
+            listing = await client.totps.recovery_codes(user_id="u")
+            theirs = pool_of(client)
+            return len(listing.totps), theirs is not None and theirs is not ours
 
-    with pytest.raises(stytch_totp.APIConnectionError, match="another event loop") as caught:
-        await asyncio.to_thread(use_from_another_loop)
-    assert caught.value.may_have_been_processed is False
-    assert caught.value.attempts == 1  # a misuse, not retried
+        return asyncio.run(call())
+
+    assert await asyncio.to_thread(use_from_another_loop) == (1, True)
+    # That loop's pool was closed when asyncio.run ended; this loop's is still in use.
+    assert pool_of(client) is ours
+    await client.totps.recovery_codes(user_id="u")
+    assert len(server.requests) == 3
     await client.aclose()
+    assert ours is not None
+    assert ours.closed

@@ -643,7 +643,7 @@ def totp_factor_object() -> dict[str, Any]:
 def test_empty_fields_are_left_out_required_or_not() -> None:
     auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
     text = repr(auth)
-    for nothing in ("=None", "=()", "={}"):
+    for nothing in ("=None", "=()", "={}", "=''"):
         assert nothing not in text
     # Required but empty (crypto_wallets, biometric_registrations, roles), or absent.
     for name in ("crypto_wallets", "biometric_registrations", "roles", "user_device"):
@@ -656,10 +656,24 @@ def test_values_that_say_something_are_shown_even_when_falsy() -> None:
     auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
     text = repr(auth)
     assert "is_locked=False" in text
-    assert "middle_name=''" in text
     assert "requires_reset=False" in text
     assert "status_code=200" in text
-    assert "attributes=Attributes(ip_address='', user_agent='')" in text
+
+
+def test_empty_strings_are_left_out() -> None:
+    auth = converter.structure(authenticate_body_with_session(), AuthenticateResponse)
+    # What Stytch sends for what the user never gave, or a request without those headers.
+    name, session = auth.user.name, auth.session
+    assert name is not None
+    assert session is not None
+    assert session.attributes is not None
+    assert name.middle_name == ""
+    assert session.attributes.ip_address == session.attributes.user_agent == ""
+    text = repr(auth)
+    assert "middle_name" not in text
+    assert "attributes=Attributes()" in text  # its ip_address and user_agent hold ''
+    # A non-empty string is shown as ever.
+    assert f"first_name={name.first_name!r}" in text
 
 
 def test_unset_factor_fields_are_left_out() -> None:

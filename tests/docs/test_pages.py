@@ -84,9 +84,14 @@ def test_every_example_is_shown_on_a_page(example: str) -> None:
 
 @pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.py")), ids=str)
 def test_every_python_example_is_run_by_a_test(example: str) -> None:
-    tests = "\n".join(path.read_text(encoding="utf-8") for path in TESTS.glob("test_*.py"))
-    assert f'load_example("{example}")' in tests or f'"{example}.py"' in tests, (
-        f"docs/examples/{example}.py is run by no test in tests/docs"
+    # tests/deployments runs the "Deploying" page's examples in the servers they are for.
+    folders = (TESTS, TESTS.parent / "deployments")
+    tests = "\n".join(
+        path.read_text(encoding="utf-8") for folder in folders for path in folder.glob("test_*.py")
+    )
+    run_as = (f'load_example("{example}")', f'"{example}.py"', f'"{example}:')
+    assert any(form in tests for form in run_as), (
+        f"docs/examples/{example}.py is run by no test in tests/docs or tests/deployments"
     )
 
 

@@ -22,7 +22,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final, TypedDict
+from typing import Annotated, Any, Final, TypedDict, cast
 
 import aiohttp
 import attrs
@@ -193,8 +193,8 @@ app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
 
 
 def _state(request: Request) -> State:
-    state: State = request.state._state
-    return state
+    """What the lifespan yielded: the server hands every request a copy (``scope["state"]``)."""
+    return cast("State", request.scope["state"])
 
 
 AppState = Annotated[State, Depends(_state)]
@@ -202,9 +202,7 @@ Email = Annotated[str, Form(max_length=254)]
 Code = Annotated[str, Form(max_length=64)]
 
 
-def page(
-    request: Request, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 

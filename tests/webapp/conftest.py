@@ -74,7 +74,7 @@ def webapp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
         )
         port = _free_port()
         with log_path.open("w", encoding="utf-8") as log:
-            process = subprocess.Popen(
+            process = subprocess.Popen(  # noqa: S603 - our own serve.py
                 [sys.executable, str(SERVE), "--port", str(port)],
                 env=env,
                 stdout=log,
@@ -86,7 +86,7 @@ def webapp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our loopback URL
+                    with urllib.request.urlopen(url, timeout=2):
                         break
                 except OSError:
                     if process.poll() is not None or time.monotonic() > deadline:
@@ -121,7 +121,7 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 @pytest.fixture
-def screenshot(browser: webdriver.Chrome) -> Iterator[Callable[[str], None]]:
+def screenshot(browser: webdriver.Chrome) -> Callable[[str], None]:
     """``screenshot(name)`` saves the page for the docs, when WEBAPP_SCREENSHOTS=1."""
     wanted = os.environ.get("WEBAPP_SCREENSHOTS") == "1"
 
@@ -133,4 +133,4 @@ def screenshot(browser: webdriver.Chrome) -> Iterator[Callable[[str], None]]:
             browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
             browser.set_window_size(900, 1000)
 
-    yield take
+    return take

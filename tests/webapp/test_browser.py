@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 import zxingcpp
 from PIL import Image
 from selenium import webdriver

@@ -8,6 +8,8 @@ is contacted. Set ``WEBAPP_SCREENSHOTS=1`` to write the docs' screenshots to
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import shutil
 import socket
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -120,17 +123,49 @@ def browser() -> Iterator[webdriver.Chrome]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: The screenshots' width, in CSS pixels (and in PNG pixels: device scale factor 1).
+SCREENSHOT_WIDTH = 900
+#: Colours kept in a screenshot's palette: flat colours and anti-aliased text need few.
+SCREENSHOT_COLOURS = 64
+
+
+def save_full_page_png(driver: webdriver.Chrome, path: Path) -> None:
+    """The whole page, however long, as a small PNG at ``path``.
+
+    A plain ``save_screenshot`` stops at the window's height (less the browser's own chrome),
+    and headless Chromium does not grow the window past the screen. Here the viewport itself is
+    made exactly as tall as the page (DevTools' ``Emulation.setDeviceMetricsOverride``), so the page
+    lays out with no scroll bar and ``Page.captureScreenshot`` sees all of it; then the
+    viewport goes back. The PNG is quantized to a small palette (no dithering) and optimized.
+    """
+    metrics = {"width": SCREENSHOT_WIDTH, "deviceScaleFactor": 1, "mobile": False}
+    # A viewport 1 px high first: scrollHeight is then the page's own height, not the window's.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": 1})
+    try:
+        height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": height})
+        shot = driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+        )
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    image = Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")
+    assert image.size == (SCREENSHOT_WIDTH, height), image.size
+    small = image.quantize(SCREENSHOT_COLOURS, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
 @pytest.fixture
-def screenshot(browser: webdriver.Chrome) -> Callable[[str], None]:
-    """``screenshot(name)`` saves the page for the docs, when WEBAPP_SCREENSHOTS=1."""
-    wanted = os.environ.get("WEBAPP_SCREENSHOTS") == "1"
+def screenshot(browser: webdriver.Chrome, tmp_path: Path) -> Callable[[str], None]:
+    """``screenshot(name)`` saves the whole page: for the docs when WEBAPP_SCREENSHOTS=1.
+
+    Otherwise into the test's temporary directory, so that every run takes them (and checks
+    they hold the whole page) without changing the docs' files.
+    """
+    folder = SCREENSHOTS if os.environ.get("WEBAPP_SCREENSHOTS") == "1" else tmp_path
 
     def take(name: str) -> None:
-        if wanted:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            height = browser.execute_script("return document.documentElement.scrollHeight")
-            browser.set_window_size(900, max(600, int(height) + 20))
-            browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
-            browser.set_window_size(900, 1000)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_full_page_png(browser, folder / f"{name}.png")
 
     return take

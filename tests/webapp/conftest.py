@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,11 +58,28 @@ class RunningApp:
         return self.log_path.read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+#: What serve.py logs once its socket listens: the address it bound (``--port 0``: any port).
+_LISTENING = re.compile(r"open (http://127\.0\.0\.1:\d+/) in your browser")
+#: How long the app may take to start (a cold start imports FastAPI and starts the emulator).
+START_TIMEOUT = 30.0
+
+
+def _wait_for_app(process: subprocess.Popen[str], log_path: Path) -> str:
+    """The URL serve.py listens on, once it answers; fails if it exits or takes too long."""
+    deadline = time.monotonic() + START_TIMEOUT
+    url = None
+    while True:
+        if url is None and (found := _LISTENING.search(log_path.read_text(encoding="utf-8"))):
+            url = found[1]
+        if url is not None:
+            try:
+                with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - http://127.0.0.1
+                    return url
+            except OSError:  # an HTTP error too: not served yet
+                pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the web app did not start:\n{log_path.read_text(encoding='utf-8')}")
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -75,26 +92,17 @@ def webapp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
             STYTCH_SECRET=emulator.secret,
             STYTCH_BASE_URL=emulator.url,
         )
-        port = _free_port()
         with log_path.open("w", encoding="utf-8") as log:
+            # --port 0: serve.py binds a free port itself and logs which, so nothing races.
             process = subprocess.Popen(  # noqa: S603 - our own serve.py
-                [sys.executable, str(SERVE), "--port", str(port)],
+                [sys.executable, str(SERVE), "--host", "127.0.0.1", "--port", "0"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-        url = f"http://127.0.0.1:{port}/"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"the web app did not start:\n{log_path.read_text()}")
-                    time.sleep(0.1)
+            url = _wait_for_app(process, log_path)
             yield RunningApp(url, emulator, process, log_path)
         finally:
             process.terminate()

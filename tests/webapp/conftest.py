@@ -152,6 +152,13 @@ def save_full_page_png(driver: webdriver.Chrome, path: Path) -> None:
     try:
         height = int(driver.execute_script("return document.documentElement.scrollHeight"))
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": height})
+        # Two frames: the page is laid out and painted at its new size (else the part below
+        # the old viewport can come out half drawn).
+        driver.set_script_timeout(10)
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "requestAnimationFrame(() => requestAnimationFrame(() => done()));"
+        )
         shot = driver.execute_cdp_cmd(
             "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
         )

@@ -7,7 +7,9 @@ local Stytch emulator by default, against Stytch when ``STYTCH_PROJECT_ID`` and
 
 What a person can do: sign up (a Stytch user), enroll an authenticator app (scan the QR code or
 type the key), confirm the first code, save the recovery codes shown once, sign in with a code
-or with a recovery code, see the recovery codes left, sign out.
+or with a recovery code, see the recovery codes left, sign out. A sign-up left unfinished (the
+tab closed before the first code) starts again, with a new QR code, when the same email signs up
+again.
 
 Never logged, never stored beyond need: the TOTP secret, the QR code, recovery codes, session
 tokens and the codes people type. The log says what happened, with user ids and Stytch's
@@ -53,20 +55,42 @@ ENROLLMENT_MINUTES: Final = 15
 # ---------------------------------------------------------------------------------------------
 
 
-class Accounts:
-    """The app's users: email -> Stytch ``user_id``, in memory.
+@attrs.define
+class Account:
+    """One of the app's users: their Stytch user, and whether their app is enrolled yet."""
 
-    A real app keeps this in its database (a users table with a ``stytch_user_id`` column).
+    user_id: str
+    #: False from sign-up until the first code is confirmed: such an account cannot sign in,
+    #: and signing up again with its email starts its enrollment afresh.
+    enrolled: bool = False
+
+
+class Accounts:
+    """The app's users: email -> :class:`Account`, in memory.
+
+    A real app keeps this in its database (a users table with ``stytch_user_id`` and
+    ``totp_enrolled`` columns). The account is written when the Stytch user is created, not
+    when the enrollment is confirmed: the app must remember that user to resume a sign-up that
+    was left unfinished, since Stytch refuses a second user with the same email.
     """
 
     def __init__(self) -> None:
-        self._by_email: dict[str, str] = {}
+        self._by_email: dict[str, Account] = {}
 
-    def find(self, email: str) -> str | None:
+    def find(self, email: str) -> Account | None:
         return self._by_email.get(email)
 
-    def add(self, email: str, user_id: str) -> None:
-        self._by_email[email] = user_id
+    def enrolled_user(self, email: str) -> str | None:
+        """The Stytch ``user_id`` of an account that can sign in (its app is enrolled)."""
+        account = self._by_email.get(email)
+        return account.user_id if account is not None and account.enrolled else None
+
+    def add(self, email: str, user_id: str) -> Account:
+        account = self._by_email[email] = Account(user_id)
+        return account
+
+    def mark_enrolled(self, email: str) -> None:
+        self._by_email[email].enrolled = True
 
 
 @attrs.define
@@ -75,6 +99,8 @@ class Enrollment:
 
     user_id: str
     email: str
+    #: True if an earlier sign-up with this email was left unfinished (the page says so).
+    restarted: bool = False
     #: The TOTP being enrolled: the QR code, key and recovery codes, kept only until confirmed
     #: (the person may mistype the first code and need the QR code again).
     created: stytch_totp.CreateResponse | None = attrs.field(default=None, repr=False)
@@ -89,17 +115,23 @@ class Enrollments:
 
     def __init__(self) -> None:
         self._by_key: dict[str, Enrollment] = {}
+        self._key_of_user: dict[str, str] = {}
 
-    def start(self, user_id: str, email: str) -> str:
+    def start(self, user_id: str, email: str, *, restarted: bool = False) -> str:
+        """A new enrollment for the user; an earlier one of theirs (another tab) is dropped."""
+        self.finish(self._key_of_user.get(user_id, ""))
         key = secrets.token_urlsafe(32)
-        self._by_key[key] = Enrollment(user_id, email)
+        self._by_key[key] = Enrollment(user_id, email, restarted)
+        self._key_of_user[user_id] = key
         return key
 
     def get(self, key: str | None) -> Enrollment | None:
         return self._by_key.get(key) if key else None
 
     def finish(self, key: str) -> None:
-        self._by_key.pop(key, None)
+        enrollment = self._by_key.pop(key, None)
+        if enrollment is not None:
+            del self._key_of_user[enrollment.user_id]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,10 +154,12 @@ class StytchUsers:
         self._base_url = client.base_url.rstrip("/")
         self._auth = aiohttp.BasicAuth(client.project_id, secret)
 
-    async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def _call(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         try:
-            async with self._http.post(
-                f"{self._base_url}{path}", json=body, auth=self._auth
+            async with self._http.request(
+                method, f"{self._base_url}{path}", json=body, auth=self._auth
             ) as response:
                 answer: dict[str, Any] = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
@@ -138,14 +172,32 @@ class StytchUsers:
                 request_id=answer.get("request_id"),
                 error_type=answer.get("error_type"),
                 error_message=answer.get("error_message"),
-                operation=path,
+                operation=f"{method} {path}",
             )
         return answer
+
+    async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", path, body)
 
     async def create_user(self, email: str) -> str:
         answer = await self._post("/v1/users", {"email": email})
         user_id: str = answer["user_id"]
         return user_id
+
+    async def discard_unverified_totps(self, user_id: str) -> int:
+        """Delete the user's TOTPs that were never confirmed; how many there were.
+
+        Stytch may refuse a new TOTP while an unconfirmed one is pending (the emulator answers
+        ``pending_totp_exists``, see the emulator's docs), so an abandoned enrollment goes
+        before a new one starts. A confirmed TOTP is never touched.
+        """
+        user = await self._call("GET", f"/v1/users/{user_id}")
+        unverified = [totp["totp_id"] for totp in user.get("totps") or () if not totp["verified"]]
+        for totp_id in unverified:
+            # Gone already (expired, or deleted meanwhile): just as good.
+            with contextlib.suppress(stytch_totp.NotFoundError):
+                await self._call("DELETE", f"/v1/users/totps/{totp_id}")
+        return len(unverified)
 
     async def session_user(self, session_token: str) -> tuple[str, str] | None:
         """The ``(user_id, email)`` of a live session, or ``None`` if it ended or never was."""
@@ -277,7 +329,7 @@ def explain(error: stytch_totp.StytchError) -> Problem:
             return Problem("That is a recovery code: use “Sign in with a recovery code”.", 400)
         if kind == "totp_code_used_as_recovery_code":
             return Problem("That is a 6-digit code: use “Sign in” with your app's code.", 400)
-        if kind == "duplicate_email":
+        if kind in ("duplicate_email", "active_totp_exists"):
             return ACCOUNT_EXISTS
         if kind == "invalid_email":
             return Problem("That doesn't look like an email address.", 400)
@@ -328,19 +380,35 @@ async def signup_form(request: Request) -> HTMLResponse:
 
 @app.post("/signup")
 async def signup(request: Request, state: AppState, email: Email) -> Response:
-    """Create the Stytch user, then on to enrolling their authenticator app."""
+    """Create the Stytch user, then on to enrolling their authenticator app.
+
+    An account whose enrollment was never confirmed (the person closed the tab, or lost the
+    page) starts again: the same Stytch user, its unconfirmed TOTP deleted, a new one created
+    on the next page. An enrolled account is not touched.
+    """
     email = email.strip().lower()
-    if state["accounts"].find(email) is not None:
+    account = state["accounts"].find(email)
+    if account is not None and account.enrolled:
         return form_page(request, "signup.html", ACCOUNT_EXISTS, email)
     try:
-        user_id = await state["users"].create_user(email)
+        if account is None:
+            account = state["accounts"].add(email, await state["users"].create_user(email))
+            restarted = False
+            log.info("signed up user %s", account.user_id)
+        else:
+            discarded = await state["users"].discard_unverified_totps(account.user_id)
+            restarted = True
+            log.info(
+                "restarting the unfinished sign-up of user %s (%d unconfirmed TOTP deleted)",
+                account.user_id,
+                discarded,
+            )
     except stytch_totp.StytchError as error:
         return form_page(request, "signup.html", explain(error), email)
-    log.info("signed up user %s", user_id)
     response = see_other("/enroll")
     response.set_cookie(
         ENROLLMENT_COOKIE,
-        state["enrollments"].start(user_id, email),
+        state["enrollments"].start(account.user_id, email, restarted=restarted),
         max_age=ENROLLMENT_MINUTES * 60,
         httponly=True,
         secure=request.url.scheme == "https",
@@ -364,13 +432,13 @@ async def enroll_form(request: Request, state: AppState) -> Response:
         enrollment.created = await state["stytch"].totps.create(
             user_id=enrollment.user_id, expiration_minutes=ENROLLMENT_MINUTES
         )
-    return enrollment_page(request, enrollment.created, enrollment.email)
+    return enrollment_page(request, enrollment, enrollment.created)
 
 
 def enrollment_page(
     request: Request,
+    enrollment: Enrollment,
     created: stytch_totp.CreateResponse,
-    email: str,
     problem: Problem | None = None,
 ) -> HTMLResponse:
     return page(
@@ -379,7 +447,8 @@ def enrollment_page(
         problem.status_code if problem else 200,
         qr_code=created.qr_code,
         key=manual_entry_key(created.secret),
-        email=email,
+        email=enrollment.email,
+        restarted=enrollment.restarted,
         error=problem.message if problem else None,
     )
 
@@ -399,9 +468,9 @@ async def confirm_enrollment(request: Request, state: AppState, code: Code) -> R
         )
     except stytch_totp.StytchError as error:
         log.info("enrollment code refused for user %s: %s", enrollment.user_id, _kind(error))
-        return enrollment_page(request, enrollment.created, enrollment.email, explain(error))
+        return enrollment_page(request, enrollment, enrollment.created, explain(error))
     recovery_codes = enrollment.created.recovery_codes
-    state["accounts"].add(enrollment.email, enrollment.user_id)
+    state["accounts"].mark_enrolled(enrollment.email)
     state["enrollments"].finish(key)  # the secret and codes are forgotten here
     log.info("enrolled user %s", enrollment.user_id)
     response = page(request, "enrolled.html", recovery_codes=recovery_codes)
@@ -432,9 +501,10 @@ async def home(request: Request, state: AppState) -> Response:
 async def sign_in(request: Request, state: AppState, email: Email, code: Code) -> Response:
     """Sign in with the 6-digit code: Stytch checks it and starts a session."""
     email = email.strip().lower()
-    user_id = state["accounts"].find(email)
+    user_id = state["accounts"].enrolled_user(email)
     if user_id is None:
-        # The same answer as a wrong code: the form does not tell who has an account.
+        # The same answer as a wrong code: the form does not tell who has an account (nor
+        # whose sign-up is unfinished: a code would confirm that enrollment behind its back).
         return form_page(request, "signin.html", WRONG_CODE, email)
     try:
         auth = await state["stytch"].totps.authenticate(
@@ -462,7 +532,7 @@ async def sign_in_with_recovery_code(
 ) -> Response:
     """Sign in without the phone: spends one recovery code (the second try with it fails)."""
     email = email.strip().lower()
-    user_id = state["accounts"].find(email)
+    user_id = state["accounts"].enrolled_user(email)
     if user_id is None:
         return form_page(request, "recover.html", RECOVERY_CODE_REFUSED, email)
     try:

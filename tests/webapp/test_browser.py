@@ -145,6 +145,69 @@ def test_a_wrong_first_code_keeps_the_qr_code_to_try_again(
     assert "You're all set" in browser.page_source
 
 
+def test_an_abandoned_sign_up_starts_again_with_a_new_qr_code(
+    browser: webdriver.Chrome, webapp: RunningApp, screenshot: Callable[[str], None]
+) -> None:
+    email = new_email()
+    abandoned_secret = sign_up_and_scan(browser, webapp, email)
+    abandoned_cookie = browser.get_cookie("enrollment")
+    assert abandoned_cookie is not None
+    # The tab closed before the first code; the person comes back later (without the cookie).
+    browser.delete_all_cookies()
+    secret = sign_up_and_scan(browser, webapp, email)
+    assert secret != abandoned_secret
+    assert "here is a new QR code" in browser.find_element(By.ID, "restarted").text
+    assert browser.find_element(By.ID, "key").text.replace(" ", "") == secret
+    screenshot("08-sign-up-again")
+
+    # The abandoned enrollment is gone: at Stytch (the app deleted that TOTP, so its codes do
+    # not confirm), and in the app (its cookie leads back to sign-up).
+    fill(browser, code=webapp.emulator.totp_code(abandoned_secret))
+    assert "didn't match" in alert(browser)
+    enrollment_cookie = browser.get_cookie("enrollment")
+    assert enrollment_cookie is not None
+    browser.add_cookie({"name": "enrollment", "value": abandoned_cookie["value"]})
+    browser.get(webapp.url + "enroll")
+    assert urlparse(browser.current_url).path == "/signup"
+    browser.add_cookie({"name": "enrollment", "value": enrollment_cookie["value"]})
+
+    # The new one confirms, with its own recovery codes: one TOTP, ten codes.
+    browser.get(webapp.url + "enroll")
+    assert scan_qr_code(browser) == secret
+    fill(browser, code=webapp.emulator.totp_code(secret))
+    assert "You're all set" in browser.page_source
+    codes = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
+    assert len(codes) == 10
+    browser.get(webapp.url + "account")
+    assert "10 unused recovery codes" in browser.find_element(By.ID, "codes-left").text
+
+    # Signed out, the new app's codes sign in; the account is no longer restartable.
+    sign_out(browser, webapp)
+    webapp.emulator.clock.advance(30)
+    fill(browser, email=email, code=webapp.emulator.totp_code(secret))
+    assert urlparse(browser.current_url).path == "/account"
+    sign_out(browser, webapp)
+    browser.get(webapp.url + "signup")
+    fill(browser, email=email)
+    assert "already exists" in alert(browser)
+    assert urlparse(browser.current_url).path == "/signup"
+
+
+def test_an_unfinished_sign_up_cannot_sign_in(
+    browser: webdriver.Chrome, webapp: RunningApp
+) -> None:
+    """A code of an unconfirmed enrollment would confirm it: sign-in treats it as unknown."""
+    email = new_email()
+    secret = sign_up_and_scan(browser, webapp, email)
+    browser.delete_all_cookies()
+    browser.get(webapp.url)
+    fill(browser, email=email, code=webapp.emulator.totp_code(secret))
+    assert "didn't match" in alert(browser)
+    # The enrollment was not confirmed behind the person's back: signing up again restarts it.
+    sign_up_and_scan(browser, webapp, email)
+    assert browser.find_element(By.ID, "restarted").is_displayed()
+
+
 def test_wrong_codes_then_a_locked_account(
     browser: webdriver.Chrome, webapp: RunningApp, screenshot: Callable[[str], None]
 ) -> None:
@@ -203,15 +266,71 @@ def test_an_outage_is_a_page_not_a_stack_trace(
 
 
 def test_the_apps_log_holds_no_secret(browser: webdriver.Chrome, webapp: RunningApp) -> None:
+    """Every flow that handles a secret, then the log: it says what happened, and no secret."""
     email = new_email()
-    secret, codes = enroll(browser, webapp, email)
-    cookie = browser.get_cookie("session")
-    assert cookie is not None
+    secrets: list[str] = []  # every secret the app handled, typed, showed or set as a cookie
+
+    def keep_enrollment_secrets() -> str:
+        secret = scan_qr_code(browser)
+        qr_code = browser.find_element(By.CSS_SELECTOR, "img.qr").get_attribute("src")
+        assert qr_code is not None
+        assert qr_code.startswith("data:image/png;base64,")
+        cookie = browser.get_cookie("enrollment")
+        assert cookie is not None
+        # The image's data, from its middle (its first bytes are every PNG's header).
+        png = qr_code.removeprefix("data:image/png;base64,").strip()
+        secrets.extend((secret, png[len(png) // 2 :][:40]))
+        secrets.append(cookie["value"])
+        return secret
+
+    def type_code(**fields: str) -> None:
+        secrets.extend(fields.get(name, "") for name in ("code", "recovery_code") if name in fields)
+        fill(browser, **fields)
+
+    # A sign-up left unfinished, then started again: two enrollments, a wrong first code.
+    browser.get(webapp.url + "signup")
+    fill(browser, email=email)
+    keep_enrollment_secrets()
+    browser.delete_all_cookies()
+    browser.get(webapp.url + "signup")
+    fill(browser, email=email)
+    secret = keep_enrollment_secrets()
+    wrong = f"{(int(webapp.emulator.totp_code(secret)) + 1) % 1_000_000:06d}"
+    type_code(code=wrong)
+    type_code(code=webapp.emulator.totp_code(secret))
+    codes = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
+    secrets.extend(codes)
+    for _ in range(2):  # a session from the enrollment, then one from a code
+        cookie = browser.get_cookie("session")
+        assert cookie is not None
+        secrets.append(cookie["value"])
+        sign_out(browser, webapp)
+        webapp.emulator.clock.advance(30)
+        type_code(email=email, code=webapp.emulator.totp_code(secret))
     sign_out(browser, webapp)
     browser.get(webapp.url + "signin/recovery")
-    fill(browser, email=email, recovery_code=codes[1])
+    type_code(email=email, recovery_code=codes[1])
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    secrets.append(cookie["value"])
+    browser.get(webapp.url + "account/recovery-codes")
+    sign_out(browser, webapp)
+    browser.get(webapp.url + "signin/recovery")
+    type_code(email=email, recovery_code=codes[1])  # spent: refused
+    assert "was already used" in alert(browser)
+
     log = webapp.log()
-    assert "signed in with a recovery code" in log  # the log does say what happened
-    for value in (secret, *codes, cookie["value"], webapp.emulator.secret):
+    for said in (
+        "signed up user",
+        "restarting the unfinished sign-up of user",
+        "enrollment code refused for user",
+        "enrolled user",
+        "signed in with a code",
+        "signed in with a recovery code",
+        "recovery sign-in refused for user",
+    ):
+        assert said in log  # the log does say what happened
+    for value in (*secrets, webapp.emulator.secret):
+        assert len(value) >= 6
         assert value not in log
     assert not re.search(r"\b\d{6}\b", log.replace(webapp.url, "")), "a code in the log"

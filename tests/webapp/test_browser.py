@@ -52,8 +52,12 @@ def alert(browser: webdriver.Chrome) -> str:
 def scan_qr_code(browser: webdriver.Chrome) -> str:
     """What a phone's camera would read: the key in the QR code as the page renders it."""
     png = browser.find_element(By.CSS_SELECTOR, "img.qr").screenshot_as_png
-    (barcode,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    uri = urlparse(barcode.text)
+    # QR codes only, as a camera app reads them; one text (once, in a run of ~40 tests, the
+    # decoder returned two results here: a second format, or the same code found twice).
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), qr_only)
+    (text,) = {barcode.text for barcode in found}
+    uri = urlparse(text)
     assert uri.scheme == "otpauth"
     assert uri.netloc == "totp"
     return parse_qs(uri.query)["secret"][0]

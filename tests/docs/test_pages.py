@@ -21,6 +21,7 @@ from .conftest import DOCS, EXAMPLES
 
 PAGES = sorted(DOCS.glob("*.md"))
 TESTS = Path(__file__).parent
+WEBAPP = DOCS.parent / "examples" / "webapp"  # the example web app, tested by tests/webapp
 
 # ```{literalinclude} examples/x.py   followed by its ":option: value" lines
 _INCLUDE = re.compile(
@@ -98,7 +99,9 @@ def test_every_python_example_is_run_by_a_test(example: str) -> None:
 @pytest.mark.parametrize("include", INCLUDES, ids=lambda i: f"{i.page}:{i.path.name}")
 def test_every_include_points_at_what_exists(include: Include) -> None:
     assert include.path.is_file(), f"{include.page} includes a missing file: {include.path}"
-    assert include.path.parent == EXAMPLES, f"{include.page}: include only from docs/examples/"
+    assert include.path.parent in (EXAMPLES, WEBAPP), (
+        f"{include.page}: include only from docs/examples/ or examples/webapp/"
+    )
     text = include.path.read_text(encoding="utf-8")
     if "pyobject" in include.options:
         assert include.options["pyobject"] in _python_objects(include.path)

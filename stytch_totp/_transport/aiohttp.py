@@ -309,7 +309,8 @@ class AiohttpTransport:
     def _forget(self, pool: _Pool) -> None:
         """Drop ``pool`` (its loop is shutting down)."""
         if self._pools.get(pool.loop) is pool:
-            del self._pools[pool.loop]
+            # pop, not del: the loops may run in threads, forgetting the same closed pool.
+            self._pools.pop(pool.loop, None)
         if self._pool is pool:
             self._pool = None
 
@@ -340,7 +341,8 @@ class AiohttpTransport:
         self._leave_parent_pools()
         pool = self._pools.get(loop)
         if pool is None:
-            for other in [p for p in self._pools.values() if p.loop.is_closed()]:
+            # A copy first: loops in other threads may add their pools meanwhile.
+            for other in [p for p in list(self._pools.values()) if p.loop.is_closed()]:
                 self._forget(other)
                 other.abandon()
             pool = self._pools[loop] = _Pool(loop, self._new_session(headers))

@@ -42,7 +42,12 @@ import _report
 
 HERE: Final = Path(__file__).resolve().parent
 REPO: Final = HERE.parent
-RESULTS_DIR: Final = HERE / "results"
+#: Where every raw result goes, unless ``STYTCH_TOTP_BENCH_RESULTS`` names another folder.
+BASE_RESULTS_DIR: Final = HERE / "results"
+#: The variable that moves the raw results (and the bytecode cache) of every script the suite
+#: runs: ``--across-pythons`` sets it to ``results/python-X.Y``, one folder per interpreter.
+RESULTS_ENVIRONMENT: Final = "STYTCH_TOTP_BENCH_RESULTS"
+RESULTS_DIR = Path(os.environ.get(RESULTS_ENVIRONMENT) or BASE_RESULTS_DIR)
 DOCS_PAGE: Final = REPO / "docs" / "benchmarks.md"
 DOCS_CHART: Final = REPO / "docs" / "_static" / "benchmarks.png"
 BULK_SCRIPT: Final = HERE / "bench_bulk.py"
@@ -75,13 +80,14 @@ class BenchmarkError(RuntimeError):
 def child_environment() -> dict[str, str]:
     """The environment of every process the suite starts.
 
-    Bytecode is cached in ``benchmarks/results/pycache`` (even where the shell sets
+    Bytecode is cached in ``pycache`` under the results folder (even where the shell sets
     ``PYTHONDONTWRITEBYTECODE``), as it would be after ``pip install``: otherwise a package whose
     bytecode happens not to be cached would be timed compiling its source on every import.
     """
     environment = dict(os.environ)
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
     environment["PYTHONPYCACHEPREFIX"] = str(RESULTS_DIR / "pycache")
+    environment[RESULTS_ENVIRONMENT] = str(RESULTS_DIR)
     return environment
 
 

@@ -980,7 +980,7 @@ def pythons_markdown(runs: Mapping[str, Mapping[str, Any]]) -> str:
                 *(f"{v} ÷ {reference}" for v in others),
             ],
             rows,
-            "llr" + "r" * (len(versions) + len(others)),
+            "lrl" + "r" * (len(versions) + len(others)),
         )
     else:
         lines.append("Not counted yet.")

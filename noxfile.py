@@ -3,6 +3,8 @@
 ``nox -s tests`` is the suite but the soak on every supported Python (``nox -s tests-3.14t`` on
 one); ``nox -s soak`` the tests marked ``slow``. The interpreters other than the machine's 3.11
 are built from source by ``nox -s pythons`` (tools/build_pythons.py), which ``nox`` runs first.
+``nox -s bench_pythons`` measures the figures docs/benchmarks.md compares between 3.11 and the
+newest Python.
 """
 
 from __future__ import annotations
@@ -21,6 +23,16 @@ import build_pythons
 PYTHONS = ["3.11", *(interpreter.name for interpreter in build_pythons.INTERPRETERS)]
 #: Where coverage is measured (once: the other runs prove behaviour, not reach).
 COVERAGE_PYTHON = "3.11"
+#: What ``bench_pythons`` compares: the oldest supported Python (the one ``bench`` runs on) and
+#: the newest release with the GIL. (Not the free-threaded build: orjson, which the tuned raw
+#: loop and the SDK's fast path use, has no wheels for it.)
+BENCH_PYTHONS = [
+    COVERAGE_PYTHON,
+    max(
+        (i.name for i in build_pythons.INTERPRETERS if not i.name.endswith("t")),
+        key=lambda name: tuple(int(part) for part in name.split(".")),
+    ),
+]
 
 # The built interpreters are found on PATH; uv must find them there rather than try to download.
 os.environ["PATH"] = os.pathsep.join([str(build_pythons.bin_dir()), os.environ.get("PATH", "")])
@@ -137,3 +149,20 @@ def bench(session: nox.Session) -> None:
         "-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "bench")
     )
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=BENCH_PYTHONS)
+def bench_pythons(session: nox.Session) -> None:
+    """The figures compared across Pythons, on 3.11 and the newest (about 35 minutes each).
+
+    ``benchmarks/run.py --across-pythons``: instructions per request counted under callgrind
+    (about 30 of those minutes; the phase does not depend on the load, so the two sessions may
+    run at once), the timed CPU ratios, import and parse times. Raw results go to
+    ``benchmarks/results/python-X.Y/``; each run rewrites the "Across Pythons" section of
+    docs/benchmarks.md from every interpreter's latest figures, leaving the rest of the page to
+    ``bench``. ``nox -s bench_pythons-3.15 -- --only throughput`` measures one phase again.
+    """
+    session.install(
+        "-e", ".[emulator,cli,fast]", *nox.project.dependency_groups(PYPROJECT, "bench")
+    )
+    session.run("python", "benchmarks/run.py", "--across-pythons", *session.posargs)

@@ -45,10 +45,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from run import local_server, run_json_script
+from run import RESULTS_DIR, local_server, run_json_script
 
 HERE: Final = Path(__file__).resolve().parent
-RESULTS_DIR: Final = HERE / "results"
 
 PROJECT_ID: Final = "project-test-00000000-0000-4000-8000-000000000000"
 SECRET: Final = "secret-test-bench-bench-bench-bench-bench="

@@ -35,11 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from run import child_environment, local_server
+from run import RESULTS_DIR, child_environment, local_server
 
 HERE: Final = Path(__file__).resolve().parent
 WORKER_SCRIPT: Final = HERE / "_worker.py"
-RESULTS_DIR: Final = HERE / "results"
 
 VARIANTS: Final = ("naive", "tuned", "official", "stytch_totp")
 #: Layers of stytch-totp (``--layers``): its transport alone, and its call path without models.

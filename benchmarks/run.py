@@ -31,6 +31,7 @@ import select
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator, Sequence
 from importlib import metadata
@@ -42,7 +43,12 @@ import _report
 
 HERE: Final = Path(__file__).resolve().parent
 REPO: Final = HERE.parent
-RESULTS_DIR: Final = HERE / "results"
+#: Where every raw result goes, unless ``STYTCH_TOTP_BENCH_RESULTS`` names another folder.
+BASE_RESULTS_DIR: Final = HERE / "results"
+#: The variable that moves the raw results (and the bytecode cache) of every script the suite
+#: runs: ``--across-pythons`` sets it to ``results/python-X.Y``, one folder per interpreter.
+RESULTS_ENVIRONMENT: Final = "STYTCH_TOTP_BENCH_RESULTS"
+RESULTS_DIR = Path(os.environ.get(RESULTS_ENVIRONMENT) or BASE_RESULTS_DIR)
 DOCS_PAGE: Final = REPO / "docs" / "benchmarks.md"
 DOCS_CHART: Final = REPO / "docs" / "_static" / "benchmarks.png"
 BULK_SCRIPT: Final = HERE / "bench_bulk.py"
@@ -63,6 +69,11 @@ PHASES: Final = (
     "emulator",
     "models",
 )
+#: The phases ``--across-pythons`` runs (all of them unless ``--only`` names some): the figures
+#: compared between interpreters in the docs' "Across Pythons" section.
+ACROSS_PHASES: Final = ("import", "throughput", "instructions", "models")
+#: The file, in each interpreter's results folder, that keeps its latest figure of each phase.
+ACROSS_FILE: Final = "across-pythons.json"
 
 #: Seconds a single worker may take before it is killed and the run fails.
 WORKER_TIMEOUT: Final = 180.0
@@ -75,13 +86,14 @@ class BenchmarkError(RuntimeError):
 def child_environment() -> dict[str, str]:
     """The environment of every process the suite starts.
 
-    Bytecode is cached in ``benchmarks/results/pycache`` (even where the shell sets
+    Bytecode is cached in ``pycache`` under the results folder (even where the shell sets
     ``PYTHONDONTWRITEBYTECODE``), as it would be after ``pip install``: otherwise a package whose
     bytecode happens not to be cached would be timed compiling its source on every import.
     """
     environment = dict(os.environ)
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
     environment["PYTHONPYCACHEPREFIX"] = str(RESULTS_DIR / "pycache")
+    environment[RESULTS_ENVIRONMENT] = str(RESULTS_DIR)
     return environment
 
 
@@ -261,7 +273,12 @@ def measure_imports(options: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def complete_run(options: argparse.Namespace) -> bool:
-    """A full (not quick) run of every phase: the only kind that writes the docs."""
+    """A full (not quick) run of every phase: the only kind that writes the docs' main sections.
+
+    An ``--across-pythons`` run never is: it writes its own section only.
+    """
+    if getattr(options, "across_pythons", False):
+        return False
     return not options.quick and set(options.only or PHASES) == set(PHASES)
 
 
@@ -413,6 +430,57 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+#: The compiled accelerators the figures depend on: distribution, module, and the attribute
+#: whose ``__module__`` says which implementation is in use (``None``: the module is compiled).
+ACCELERATORS: Final = (
+    ("aiohttp", "aiohttp.http_parser", "HttpResponseParser", "aiohttp._http_parser"),
+    ("multidict", "multidict", "CIMultiDict", "multidict._multidict"),
+    ("yarl", "yarl._quoting", "_Quoter", "yarl._quoting_c"),
+    ("propcache", "propcache.api", "under_cached_property", "propcache._helpers_c"),
+    ("frozenlist", "frozenlist", "FrozenList", "frozenlist._frozenlist"),
+    ("orjson", "orjson", None, None),
+    ("pydantic-core", "pydantic_core", None, None),
+)
+
+
+def _wheel_tag(distribution: str) -> str:
+    """The first tag of the installed wheel (``...-linux_x86_64``: built here, not from PyPI)."""
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        for line in (metadata.distribution(distribution).read_text("WHEEL") or "").splitlines():
+            if line.startswith("Tag:"):
+                return line.partition(":")[2].strip()
+    return "?"
+
+
+def accelerators() -> dict[str, dict[str, Any]]:
+    """Per distribution: whether its C (or Rust) implementation is the one in use, and its wheel.
+
+    A missing wheel for a new Python means a pure-Python fallback (or a build from source), which
+    changes the figures; the docs say which it was.
+    """
+    import importlib
+
+    found: dict[str, dict[str, Any]] = {}
+    for distribution, module_name, attribute, compiled_module in ACCELERATORS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            found[distribution] = {"installed": False}
+            continue
+        if attribute is None:  # a package around one compiled module
+            folder = Path(module.__file__ or "").parent
+            compiled = any(path.suffix in {".so", ".pyd"} for path in folder.iterdir())
+        else:
+            compiled = getattr(module, attribute).__module__ == compiled_module
+        found[distribution] = {
+            "installed": True,
+            "compiled": compiled,
+            "wheel": _wheel_tag(distribution),
+            "version": metadata.version(distribution),
+        }
+    return found
+
+
 def _meta() -> dict[str, Any]:
     versions = {}
     for distribution in (
@@ -433,6 +501,7 @@ def _meta() -> dict[str, Any]:
         "python": platform.python_version(),
         "versions": versions,
         "load_average_at_start": os.getloadavg(),
+        "accelerators": accelerators(),
     }
 
 
@@ -444,6 +513,15 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a smoke run (about 17 minutes, 15 of them counting instructions; under 2 without)",
     )
     parser.add_argument("--only", nargs="+", choices=PHASES, help="run only these phases")
+    parser.add_argument(
+        "--across-pythons",
+        action="store_true",
+        help=(
+            "measure this interpreter for the docs' 'Across Pythons' section: phases "
+            f"{', '.join(ACROSS_PHASES)} (or those of --only), raw results in "
+            "benchmarks/results/python-X.Y/; the main sections are left alone"
+        ),
+    )
     parser.add_argument("--reps", type=int, help="repetitions of each throughput cell")
     parser.add_argument("--requests", type=int, help="measured requests per throughput run")
     parser.add_argument("--warmup", type=int, help="warm-up requests per throughput run")
@@ -457,6 +535,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--import-reps", type=int, help="repetitions of each import")
     options = parser.parse_args(argv)
+    if options.across_pythons and not set(options.only or ()) <= set(ACROSS_PHASES):
+        parser.error(f"--across-pythons runs only the phases {', '.join(ACROSS_PHASES)}")
     defaults = (
         {
             "reps": 1,
@@ -482,9 +562,71 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return options
 
 
+def python_version() -> str:
+    """``3.15``, or ``3.14t`` for a free-threaded build: the name of its results folder."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    return f"{sys.version_info.major}.{sys.version_info.minor}{'t' if free_threaded else ''}"
+
+
+def use_results_dir(folder: Path) -> None:
+    """Send this process's raw results, and those of every script it runs, to ``folder``."""
+    global RESULTS_DIR
+    RESULTS_DIR = folder
+    os.environ[RESULTS_ENVIRONMENT] = str(folder)
+
+
+def across_results(quick: bool) -> dict[str, dict[str, Any]]:
+    """Each interpreter's stored ``--across-pythons`` figures, by version, oldest first."""
+    name = ACROSS_FILE.replace(".json", "-quick.json") if quick else ACROSS_FILE
+    found = {
+        path.parent.name.removeprefix("python-"): _read_json(path)
+        for path in BASE_RESULTS_DIR.glob(f"python-*/{name}")
+    }
+    return dict(sorted(found.items(), key=lambda item: _report.version_key(item[0])))
+
+
+def finish_across_pythons(
+    options: argparse.Namespace, results: dict[str, Any], phases: Sequence[str]
+) -> int:
+    """Keep this run's phases in the interpreter's file; rewrite the "Across Pythons" section.
+
+    Each phase keeps the figures of the latest run that measured it (with that run's date and
+    settings), so the timed phases can be run again without counting again. A quick run keeps
+    its figures apart and writes its section under ``benchmarks/results/``, not into the docs.
+    """
+    name = ACROSS_FILE.replace(".json", "-quick.json") if options.quick else ACROSS_FILE
+    path = RESULTS_DIR / name
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stored = _read_json(path) if path.exists() else {"phases": {}}
+    stored["python"] = results["meta"]["python"]
+    for phase in phases:
+        stored["phases"][phase] = {
+            "meta": results["meta"],
+            "config": results["config"],
+            "data": results[phase],
+        }
+    path.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
+    runs = across_results(options.quick)
+    section = _report.pythons_markdown(runs)
+    page = BASE_RESULTS_DIR / "benchmarks-pythons-quick.md" if options.quick else DOCS_PAGE
+    document = page.read_text(encoding="utf-8") if page.exists() else "# Benchmarks\n"
+    document = _report.replace_generated(
+        document, section, _report.PYTHONS_BEGIN_MARKER, _report.PYTHONS_END_MARKER
+    )
+    page.write_text(document, encoding="utf-8")
+    print(_report.pythons_summary(runs))
+    print(
+        f"Wrote {path.relative_to(REPO)} and the section of {page.relative_to(REPO)} "
+        f"({', '.join(runs)}) in {results['meta']['duration_seconds']:.0f} s."
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_arguments(argv)
-    phases = options.only or list(PHASES)
+    if options.across_pythons:
+        use_results_dir(BASE_RESULTS_DIR / f"python-{python_version()}")
+    phases = options.only or list(ACROSS_PHASES if options.across_pythons else PHASES)
     started = time.monotonic()
     results: dict[str, Any] = {
         "meta": _meta(),
@@ -522,6 +664,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             phase_seconds[phase] = round(time.monotonic() - phase_started, 1)
             _log(f"{phase}: {phase_seconds[phase]:.0f} s")
     results["meta"]["duration_seconds"] = round(time.monotonic() - started, 1)
+    if options.across_pythons:
+        return finish_across_pythons(options, results, phases)
 
     complete = complete_run(options)
     suffix = "" if complete else "-quick" if options.quick else "-partial"

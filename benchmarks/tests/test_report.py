@@ -601,3 +601,129 @@ def test_a_quick_or_partial_run_leaves_the_docs_alone(
     written = (tmp_path / "results" / f"benchmarks{suffix}.md").read_text(encoding="utf-8")
     assert _report.BREAKDOWN_BEGIN_MARKER in written
     assert (tmp_path / "results" / f"core{suffix}.json").exists()
+
+
+def across_run(python: str, scale: float = 1.0) -> dict[str, Any]:
+    """One interpreter's stored ``--across-pythons`` figures, counts multiplied by ``scale``."""
+    results = sample_results()
+    for cell in results["instructions"]["instructions_per_request"].values():
+        for variant in cell:
+            cell[variant] *= scale
+    meta = {
+        **results["meta"],
+        "python": python,
+        "load_average_at_start": (1.5, 1.0, 1.0),
+        "accelerators": {
+            "aiohttp": {
+                "installed": True,
+                "compiled": True,
+                "wheel": "cp315-cp315-manylinux_2_17_x86_64",
+                "version": "3.14.5",
+            },
+            "orjson": {
+                "installed": True,
+                "compiled": True,
+                "wheel": "cp315-cp315-linux_x86_64",
+                "version": "3.13.0",
+            },
+            "frozenlist": {
+                "installed": True,
+                "compiled": False,
+                "wheel": "py3-none-any",
+                "version": "1.8.0",
+            },
+            "pydantic-core": {"installed": False},
+        },
+    }
+    config = {**results["config"], "concurrency": [1, 16, 128]}
+    return {
+        "python": python,
+        "phases": {
+            phase: {"meta": meta, "config": config, "data": results[phase]}
+            for phase in run.ACROSS_PHASES
+        },
+    }
+
+
+def test_interpreters_sort_in_release_order() -> None:
+    versions = ["3.15", "3.14t", "3.9", "3.11", "3.14"]
+    assert sorted(versions, key=_report.version_key) == ["3.9", "3.11", "3.14", "3.14t", "3.15"]
+
+
+def test_the_across_pythons_section_puts_each_interpreter_side_by_side() -> None:
+    text = _report.pythons_markdown(
+        {"3.11": across_run("3.11.7"), "3.15": across_run("3.15.0rc2", 0.9)}
+    )
+
+    assert "- **Python 3.15.0rc2**: counted 2026-01-01 00:00 UTC: 1,000 requests" in text
+    assert "7 repetitions" not in text  # the run's own settings, not the defaults
+    assert "concurrency 1, 16, 128, load average 1.5 at the start" in text
+    assert "from PyPI wheels: aiohttp 3.14.5" in text
+    assert "compiled here from source (no wheel for this Python): orjson 3.13.0" in text
+    assert "pure Python: frozenlist 1.8.0 (`py3-none-any`)" in text
+    assert "pydantic-core" not in text  # not installed: not mentioned
+    # Counted: each interpreter's count, and the newer ÷ the reference.
+    assert "| Endpoint | Concurrency | Client | 3.11 | 3.15 | 3.15 ÷ 3.11 |" in text
+    assert "| authenticate | 16 | stytch-totp | 640.0k | 576.0k | 0.900x |" in text
+    assert "| create | 128 | stytch-totp: transport only | 520.0k | 468.0k | 0.900x |" in text
+    # stytch-totp's ratios on each interpreter: counted from the counts, timed from the pairs.
+    assert "| authenticate | 16 | counted | 0.970x | 0.970x | 1.280x | 1.280x |" in text
+    assert "| authenticate | 1 | timed | 0.90x | 0.90x | 1.12x | 1.12x | 0.72x | 0.72x |" in text
+    assert "| `import stytch_totp` | 360.0 | 360.0 | 0.40x | 0.40x |" in text
+    assert "| stytch-totp ÷ official SDK (pydantic), counted | 0.548x | 0.548x |" in text
+
+
+def test_the_across_pythons_section_says_what_is_missing() -> None:
+    assert "nox -s bench_pythons" in _report.pythons_markdown({})
+    only_imports = across_run("3.15.0rc2")
+    only_imports["phases"] = {"import": only_imports["phases"]["import"]}
+    text = _report.pythons_markdown({"3.15": only_imports})
+    assert "Not counted yet." in text
+    assert "Not measured yet." in text
+    assert "Parsing" not in text
+
+
+def test_across_pythons_runs_its_own_phases_only() -> None:
+    options = run.parse_arguments(["--across-pythons"])
+    assert not run.complete_run(options)
+    assert run.parse_arguments(["--across-pythons", "--only", "import"]).only == ["import"]
+    with pytest.raises(SystemExit):
+        run.parse_arguments(["--across-pythons", "--only", "rss"])
+
+
+def test_an_across_pythons_run_keeps_each_phase_and_writes_its_section_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = canned_phases(monkeypatch, tmp_path)
+    monkeypatch.setattr(run, "BASE_RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setenv(run.RESULTS_ENVIRONMENT, str(tmp_path / "elsewhere"))
+    other = tmp_path / "results" / "python-3.99" / run.ACROSS_FILE
+    other.parent.mkdir(parents=True)
+    other.write_text(json.dumps(across_run("3.99.0")), encoding="utf-8")
+    before = page.read_text(encoding="utf-8")
+
+    assert run.main(["--across-pythons"]) == 0
+    assert run.main(["--across-pythons", "--only", "import"]) == 0
+
+    mine = tmp_path / "results" / f"python-{run.python_version()}"
+    assert mine == run.RESULTS_DIR
+    assert run.child_environment()[run.RESULTS_ENVIRONMENT] == str(mine)
+    stored = json.loads((mine / run.ACROSS_FILE).read_text(encoding="utf-8"))
+    # The second run measured imports only: the other phases keep the first run's figures.
+    assert set(stored["phases"]) == set(run.ACROSS_PHASES)
+    text = page.read_text(encoding="utf-8")
+    main_section = before.partition(_report.BEGIN_MARKER)[2].partition(_report.END_MARKER)[0]
+    assert main_section in text  # the reference run's tables are untouched
+    after_begin = text.partition(_report.PYTHONS_BEGIN_MARKER)[2]
+    section = after_begin.partition(_report.PYTHONS_END_MARKER)[0]
+    assert "**Python 3.99.0**" in section
+    assert f"| Endpoint | Concurrency | Client | {run.python_version()} | 3.99 |" in section
+    assert not (tmp_path / "results" / "core.json").exists()
+    assert "stytch-totp ÷ naive raw aiohttp, by interpreter" in capsys.readouterr().out
+
+
+def test_accelerators_say_which_implementation_is_in_use() -> None:
+    found = run.accelerators()
+    assert found["aiohttp"]["installed"]
+    assert isinstance(found["aiohttp"]["compiled"], bool)
+    assert found["aiohttp"]["wheel"] != "?"

@@ -9,13 +9,14 @@ async client's own code. See the docs' "Synchronous code" page for why this desi
 from __future__ import annotations
 
 import atexit
-import contextlib
+import logging
 import weakref
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
 from .._client import Client, _ClientOptions, credentials_from_env
+from .._config import LOGGER_NAME
 from .._exceptions import APIConnectionError, ClientClosedError, FailureKind
 from .loop_thread import LoopThread, in_running_loop
 from .resources import SyncTOTPs
@@ -153,8 +154,13 @@ def _close_at_exit() -> None:
     instead of being finalized at shutdown with aiohttp's "Unclosed client session" on stderr.
     Only what this process started is closed (a forked child never touches the parent's)."""
     for client in list(_OPEN):
-        with contextlib.suppress(Exception):
+        try:
             client.close()
+        except Exception as error:  # at exit, the other clients still get closed
+            # Said, not raised: an exit hook's exception is printed as a bare traceback.
+            _logger.warning("closing a SyncClient at exit failed: %s", type(error).__name__)
 
+
+_logger = logging.getLogger(LOGGER_NAME)
 
 atexit.register(_close_at_exit)

@@ -54,14 +54,25 @@ def connections_to(pid: int, port: int) -> int:
             rows = table.read().splitlines()[1:]
     except OSError:
         return 0  # the process has exited
+    return count_established(rows, inodes, port)
+
+
+def count_established(rows: list[str], inodes: set[str], port: int) -> int:
+    """The sockets among ``inodes`` that ``rows`` (of ``/proc/<pid>/net/tcp``) show connected
+    to 127.0.0.1:``port``.
+
+    Distinct sockets, not rows: the kernel writes the table over several reads, and when it
+    changes meanwhile (as it does all through a full test run, with thousands of TIME_WAIT
+    rows) some sockets are listed twice.
+    """
     wanted = f"0100007F:{port:04X}"
-    count = 0
+    established = set()
     for row in rows:
         fields = row.split()
         remote, state, inode = fields[2], fields[3], fields[9]
         if remote == wanted and state == "01" and inode in inodes:
-            count += 1
-    return count
+            established.add(inode)
+    return len(established)
 
 
 class Server:
@@ -82,6 +93,7 @@ class Server:
             text=True,
         )
         self.lines: list[str] = []
+        self._terminating = False
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -129,11 +141,15 @@ class Server:
 
     def signal(self, signum: signal.Signals) -> None:
         self.process.send_signal(signum)
+        self._terminating |= signum == signal.SIGTERM
 
     def stop(self, timeout: float = 30) -> int:
-        """SIGTERM (graceful), then wait; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        """SIGTERM (graceful) unless sent already, then wait; returns the exit status.
+
+        Never a second SIGTERM: it could arrive while the server's interpreter is exiting,
+        after Python has restored the default handlers, and kill it (exit status -15)."""
+        if self.process.poll() is None and not self._terminating:
+            self.signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout)
         finally:

@@ -75,6 +75,28 @@ def count_established(rows: list[str], inodes: set[str], port: int) -> int:
     return len(established)
 
 
+def run_python(
+    emulator: ThreadedEmulator,
+    *args: str,
+    timeout: float = 60,
+    cwd: Path | None = None,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """``python <args>`` pointed at ``emulator`` (and ``env``), its output captured as text.
+
+    It must end within ``timeout`` seconds: a process that hangs fails the test instead.
+    """
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, *args],
+        cwd=cwd,
+        env=stytch_env(emulator, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class Server:
     """A server process (``python -m <module> ...``), its log (stderr) read as it comes.
 

@@ -9,8 +9,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +21,7 @@ import stytch_totp
 from stytch_totp.testing import ThreadedEmulator
 from tests.docs.conftest import load_example
 
-from ._servers import EXAMPLES, connections_to, stytch_env
+from ._servers import EXAMPLES, connections_to, run_python, stytch_env
 
 
 def port_of(emulator: ThreadedEmulator) -> int:
@@ -100,13 +98,8 @@ def test_the_example_script_prints_its_answers_and_nothing_else(
 ) -> None:
     users = stytch_emulator_thread.ensure_users(16)
     shutil.copyfile(EXAMPLES / "jobs_asyncio_run.py", tmp_path / "jobs_asyncio_run.py")
-    done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-W", "default", str(tmp_path / "jobs_asyncio_run.py"), *users],
-        env=stytch_env(stytch_emulator_thread),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_python(
+        stytch_emulator_thread, "-W", "default", str(tmp_path / "jobs_asyncio_run.py"), *users
     )
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines()]
@@ -147,14 +140,12 @@ def test_pytest_asyncio_function_scoped_loops_with_a_module_level_client(
         "asyncio_default_test_loop_scope = function\n"
         "filterwarnings = error\n"  # an unclosed session, raised in __del__, fails the run
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
-        cwd=tmp_path,
-        env=stytch_env(stytch_emulator_thread, USERS=",".join(users)),
-        capture_output=True,
-        text=True,
+    done = run_python(
+        stytch_emulator_thread,
+        *("-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"),
         timeout=120,
-        check=False,
+        cwd=tmp_path,
+        USERS=",".join(users),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "12 passed" in done.stdout

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from stytch_totp.testing import ThreadedEmulator
 
-from ._servers import EXAMPLES, stytch_env
+from ._servers import EXAMPLES, run_python
 
 #: Every warning shown, but Python's own (3.12 and later) about fork() in a process with threads
 #: (the SyncClient's loop thread): a DeprecationWarning hidden by default, that docs/deploying.md
@@ -41,14 +39,8 @@ def test_forked_workers_each_use_their_own_pool_and_the_parent_still_works(
     users = emulator.ensure_users(41)
     shutil.copyfile(EXAMPLES / example, tmp_path / example)
 
-    done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, *SHOW_WARNINGS, str(tmp_path / example), *users],
-        env=stytch_env(emulator),
-        capture_output=True,
-        text=True,
-        timeout=120,  # a child stuck on the parent's loop or lock would hang: fail instead
-        check=False,
-    )
+    # A child stuck on the parent's loop or lock would hang: fail after 120 s instead.
+    done = run_python(emulator, *SHOW_WARNINGS, str(tmp_path / example), *users, timeout=120)
 
     assert done.returncode == 0, done.stderr
     *results, parent = [json.loads(line) for line in done.stdout.splitlines()]
@@ -95,14 +87,7 @@ def test_a_bare_fork_child_that_exits_normally_prints_nothing(
     script = tmp_path / "bare_fork.py"
     script.write_text(BARE_FORK)
 
-    done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, *SHOW_WARNINGS, str(script), parent_user, child_user, child],
-        env=stytch_env(emulator),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(emulator, *SHOW_WARNINGS, str(script), parent_user, child_user, child)
 
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]

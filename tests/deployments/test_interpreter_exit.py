@@ -5,25 +5,18 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from stytch_totp.testing import ThreadedEmulator
 
-from ._servers import EXAMPLES, NOISE, stytch_env
+from ._servers import EXAMPLES, NOISE, run_python
 
 
 def run(script: Path, emulator: ThreadedEmulator, *args: str) -> subprocess.CompletedProcess[str]:
-    # -W default: ResourceWarnings (an unclosed pool) would be shown too.
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-W", "default", str(script), *args],
-        env=stytch_env(emulator),
-        capture_output=True,
-        text=True,
-        timeout=60,  # "exits within seconds": a hang fails here
-        check=False,
-    )
+    # -W default: ResourceWarnings (an unclosed pool) would be shown too. "Exits within
+    # seconds": a hang fails after 60.
+    return run_python(emulator, "-W", "default", str(script), *args)
 
 
 def enrolled(emulator: ThreadedEmulator) -> str:

@@ -575,9 +575,14 @@ def use_results_dir(folder: Path) -> None:
     os.environ[RESULTS_ENVIRONMENT] = str(folder)
 
 
+def across_file_name(quick: bool) -> str:
+    """The interpreter's file of ``--across-pythons`` figures (a quick run's kept apart)."""
+    return ACROSS_FILE.replace(".json", "-quick.json") if quick else ACROSS_FILE
+
+
 def across_results(quick: bool) -> dict[str, dict[str, Any]]:
     """Each interpreter's stored ``--across-pythons`` figures, by version, oldest first."""
-    name = ACROSS_FILE.replace(".json", "-quick.json") if quick else ACROSS_FILE
+    name = across_file_name(quick)
     found = {
         path.parent.name.removeprefix("python-"): _read_json(path)
         for path in BASE_RESULTS_DIR.glob(f"python-*/{name}")
@@ -594,8 +599,7 @@ def finish_across_pythons(
     settings), so the timed phases can be run again without counting again. A quick run keeps
     its figures apart and writes its section under ``benchmarks/results/``, not into the docs.
     """
-    name = ACROSS_FILE.replace(".json", "-quick.json") if options.quick else ACROSS_FILE
-    path = RESULTS_DIR / name
+    path = RESULTS_DIR / across_file_name(options.quick)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stored = _read_json(path) if path.exists() else {"phases": {}}
     stored["python"] = results["meta"]["python"]

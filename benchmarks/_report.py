@@ -191,14 +191,20 @@ def instruction_ratio(
     return top / bottom if bottom > 0 else NAN
 
 
+def cell_order(cell: tuple[str, int]) -> tuple[int, int]:
+    """The sort key of an ``(endpoint, concurrency)`` cell in the tables: ENDPOINTS' order,
+    then by concurrency (an endpoint not in ENDPOINTS comes last)."""
+    endpoint, concurrency = cell
+    return (ENDPOINTS.index(endpoint) if endpoint in ENDPOINTS else len(ENDPOINTS), concurrency)
+
+
 def instruction_cells(results: Results) -> list[tuple[str, int]]:
     """The ``(endpoint, concurrency)`` cells counted in this run, in table order."""
     cells = []
     for key in (results.get("instructions") or {}).get("instructions_per_request", {}):
         endpoint, _, concurrency = key.partition(" @ ")
         cells.append((endpoint, int(concurrency)))
-    order = {endpoint: index for index, endpoint in enumerate(ENDPOINTS)}
-    return sorted(cells, key=lambda cell: (order.get(cell[0], len(order)), cell[1]))
+    return sorted(cells, key=cell_order)
 
 
 def layer_breakdown(results: Results, endpoint: str, concurrency: int) -> dict[str, float] | None:
@@ -951,7 +957,7 @@ def pythons_markdown(runs: Mapping[str, Mapping[str, Any]]) -> str:
 
     cells: list[tuple[str, int]] = sorted(
         {cell for results in per_python.values() for cell in instruction_cells(results)},
-        key=lambda cell: (ENDPOINTS.index(cell[0]) if cell[0] in ENDPOINTS else 9, cell[1]),
+        key=cell_order,
     )
     lines += ["", "### Instructions per request, by interpreter (callgrind, counted)", ""]
     if cells:
@@ -991,37 +997,26 @@ def pythons_markdown(runs: Mapping[str, Mapping[str, Any]]) -> str:
         "",
     ]
     baselines = ("naive", "tuned", "official")
-    timed_cells = sorted(
-        {
-            (sample["endpoint"], sample["concurrency"])
-            for results in per_python.values()
-            for sample in results.get("throughput", [])
-        },
-        key=lambda cell: (ENDPOINTS.index(cell[0]) if cell[0] in ENDPOINTS else 9, cell[1]),
+    timed_cells = {
+        (sample["endpoint"], sample["concurrency"])
+        for results in per_python.values()
+        for sample in results.get("throughput", [])
+    }
+    # Each figure: the cells it has, its ratio of stytch-totp to a baseline, and its digits.
+    figures = (
+        ("counted", set(cells), instruction_ratio, 3),
+        ("timed", timed_cells, throughput_ratio, 2),
     )
     rows = []
-    for endpoint, concurrency in sorted(
-        set(cells) | set(timed_cells),
-        key=lambda cell: (ENDPOINTS.index(cell[0]) if cell[0] in ENDPOINTS else 9, cell[1]),
-    ):
-        for figure in ("counted", "timed"):
-            if (endpoint, concurrency) not in (cells if figure == "counted" else timed_cells):
-                continue
-            ratios = []
-            for baseline in baselines:
-                for version in versions:
-                    results = per_python[version]
-                    if figure == "counted":
-                        value = instruction_ratio(
-                            results, endpoint, concurrency, "stytch_totp", baseline
-                        )
-                        ratios.append(_ratio(value, 3))
-                    else:
-                        value = throughput_ratio(
-                            results, endpoint, concurrency, "stytch_totp", baseline
-                        )
-                        ratios.append(_ratio(value))
-            rows.append([endpoint, str(concurrency), figure, *ratios])
+    for endpoint, concurrency in sorted(set(cells) | timed_cells, key=cell_order):
+        for figure, figure_cells, ratio_of, digits in figures:
+            if (endpoint, concurrency) in figure_cells:
+                ratios = [
+                    _ratio(ratio_of(per_python[v], endpoint, concurrency, "stytch_totp", b), digits)
+                    for b in baselines
+                    for v in versions
+                ]
+                rows.append([endpoint, str(concurrency), figure, *ratios])
     if rows:
         lines += _table(
             [
